@@ -1,0 +1,35 @@
+"""LangChain chat model for Hugging Face vision-language models."""
+
+from langchain_hf_vlm.chat_models import ChatHuggingFaceVLM
+from langchain_hf_vlm.errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    ContextOverflow,
+    HuggingFaceVLMHTTPError,
+    IncompleteStreamError,
+    InvalidContentError,
+    InvalidRequestError,
+    MissingTokenError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+)
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "ChatHuggingFaceVLM",
+    "ContextOverflow",
+    "HuggingFaceVLMHTTPError",
+    "IncompleteStreamError",
+    "InvalidContentError",
+    "InvalidRequestError",
+    "MissingTokenError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+]

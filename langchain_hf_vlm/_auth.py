@@ -1,0 +1,51 @@
+"""Who gets which credentials: the token rule.
+
+The Hugging Face token (an explicit ``api_key``, or else ``HF_TOKEN`` / the hub login) goes
+to Hugging Face hosts only. Any other host receives only a key the user passed explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from huggingface_hub import get_token
+from pydantic import SecretStr
+
+from langchain_hf_vlm._backends import Endpoint
+from langchain_hf_vlm.errors import MissingTokenError
+
+_MISSING_TOKEN = (
+    "No Hugging Face token found for the Inference Providers router. Set the HF_TOKEN "
+    "environment variable, run `hf auth login`, or pass api_key='hf_...' to "
+    "ChatHuggingFaceVLM. To use your own server instead, pass base_url='http://host:port'."
+)
+
+
+def bearer_token(endpoint: Endpoint, api_key: SecretStr | None, explicit: bool) -> str | None:
+    """The token to send to ``endpoint``, or None; raises if the router gets none."""
+    if explicit and api_key is not None:
+        return api_key.get_secret_value()
+    if not endpoint.hf_host:
+        return None
+    token = api_key.get_secret_value() if api_key is not None else get_token()
+    if token is None and endpoint.dialect.name == "router":
+        raise MissingTokenError(_MISSING_TOKEN)
+    return token
+
+
+def request_headers(
+    endpoint: Endpoint,
+    token: str | None,
+    *,
+    bill_to: str | None,
+    default_headers: Mapping[str, str] | None,
+) -> dict[str, str]:
+    """Headers of every request to ``endpoint``."""
+    headers = {"content-type": "application/json", "accept": "application/json"}
+    if default_headers:
+        headers.update(default_headers)
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    if bill_to and endpoint.hf_host:
+        headers["x-hf-bill-to"] = bill_to
+    return headers

@@ -1,0 +1,302 @@
+"""LangChain messages to chat-completion message dicts. Pure: no I/O, no globals.
+
+Every image shape a LangChain user writes becomes one OpenAI ``image_url`` part whose URL is
+either an http(s) URL or an exact ``data:<mime>;base64,<data>`` URI. Anything that cannot be
+sent raises :class:`InvalidContentError` naming the message and block, before any request.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    ChatMessage,
+    FunctionMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+
+from langchain_hf_vlm._mime import SUPPORTED_IMAGE_TYPES, decode_base64, sniff_image_mime
+from langchain_hf_vlm.errors import InvalidContentError
+
+WireMessage = dict[str, Any]
+WirePart = dict[str, Any]
+
+_ASSISTANT_HISTORY_SKIPPED = frozenset(
+    {"reasoning", "thinking", "redacted_thinking", "tool_call", "tool_use", "tool_call_chunk"}
+)
+_UNSUPPORTED_MEDIA = {
+    "audio": "audio",
+    "input_audio": "audio",
+    "video": "video",
+    "video_url": "video",
+    "file": "a file",
+    "document": "a document",
+    "pdf": "a PDF",
+    "text-plain": "a plain-text file",
+}
+_SUPPORTED_SUMMARY = (
+    "supported content blocks are text and images: OpenAI image_url (dict or string), "
+    "standard image blocks (url, or base64 with mime_type), Anthropic image source blocks "
+    "(base64 or url); images may be PNG, JPEG, GIF or WebP"
+)
+_TOOL_IMAGE_NOTE = "Image(s) returned by tool call {id}:"
+
+
+def to_wire_messages(messages: Sequence[BaseMessage]) -> list[WireMessage]:
+    """Convert LangChain messages into chat-completion ``messages``.
+
+    Images returned inside a ``ToolMessage`` travel in a user message placed right after the
+    run of tool messages, because chat-completion servers accept only text in tool results.
+    """
+    wire: list[WireMessage] = []
+    pending_tool_images: list[WirePart] = []
+    for index, message in enumerate(messages):
+        if not isinstance(message, ToolMessage) and pending_tool_images:
+            wire.append({"role": "user", "content": pending_tool_images})
+            pending_tool_images = []
+        if isinstance(message, ToolMessage):
+            tool_message, images = _tool_message(message, index)
+            wire.append(tool_message)
+            if images:
+                note = _TOOL_IMAGE_NOTE.format(id=message.tool_call_id)
+                pending_tool_images.extend([{"type": "text", "text": note}, *images])
+        else:
+            wire.append(_message(message, index))
+    if pending_tool_images:
+        wire.append({"role": "user", "content": pending_tool_images})
+    return wire
+
+
+def _message(message: BaseMessage, index: int) -> WireMessage:
+    if isinstance(message, HumanMessage):
+        return _with_name({"role": "user", "content": _content(message.content, index)}, message)
+    if isinstance(message, SystemMessage):
+        return _with_name({"role": "system", "content": _content(message.content, index)}, message)
+    if isinstance(message, AIMessage):
+        return _assistant_message(message, index)
+    if isinstance(message, ChatMessage):
+        content = _content(message.content, index)
+        return _with_name({"role": message.role, "content": content}, message)
+    if isinstance(message, FunctionMessage):
+        raise InvalidContentError(
+            "FunctionMessage is the legacy function-calling format; use ToolMessage",
+            message_index=index,
+        )
+    raise InvalidContentError(
+        f"unsupported message type {type(message).__name__}", message_index=index
+    )
+
+
+def _with_name(wire: WireMessage, message: BaseMessage) -> WireMessage:
+    if message.name:
+        wire["name"] = message.name
+    return wire
+
+
+def _assistant_message(message: AIMessage, index: int) -> WireMessage:
+    content = _content(message.content, index, assistant=True)
+    wire: WireMessage = {"role": "assistant"}
+    tool_calls = [
+        _wire_tool_call(call["id"], call["name"], json.dumps(call["args"], ensure_ascii=False))
+        for call in message.tool_calls
+    ]
+    tool_calls += [
+        _wire_tool_call(call["id"], call["name"], call["args"])
+        for call in message.invalid_tool_calls
+    ]
+    if content or not tool_calls:
+        wire["content"] = content
+    if tool_calls:
+        wire["tool_calls"] = tool_calls
+    return _with_name(wire, message)
+
+
+def _wire_tool_call(call_id: str | None, name: str | None, arguments: str | None) -> WirePart:
+    return {
+        "id": call_id or "",
+        "type": "function",
+        "function": {"name": name or "", "arguments": arguments or ""},
+    }
+
+
+def _tool_message(message: ToolMessage, index: int) -> tuple[WireMessage, list[WirePart]]:
+    parts = _content(message.content, index)
+    if isinstance(parts, str):
+        text, images = parts, []
+    else:
+        text = "".join(part["text"] for part in parts if part["type"] == "text")
+        images = [part for part in parts if part["type"] == "image_url"]
+    return {"role": "tool", "tool_call_id": message.tool_call_id, "content": text}, images
+
+
+def _content(
+    content: str | list[str | dict[str, Any]], message_index: int, *, assistant: bool = False
+) -> str | list[WirePart]:
+    if isinstance(content, str):
+        return content
+    parts: list[WirePart] = []
+    for block_index, block in enumerate(content):
+        part = _part(block, message_index, block_index, assistant=assistant)
+        if part is not None:
+            parts.append(part)
+    if assistant:
+        return "".join(part["text"] for part in parts)
+    return parts
+
+
+def _part(
+    block: str | dict[str, Any], message_index: int, block_index: int, *, assistant: bool
+) -> WirePart | None:
+    def fail(problem: str) -> InvalidContentError:
+        return InvalidContentError(problem, message_index=message_index, block_index=block_index)
+
+    if isinstance(block, str):
+        return {"type": "text", "text": block}
+    if not isinstance(block, Mapping):
+        raise fail(f"a content block must be a string or a dict, got {type(block).__name__}")
+    kind = block.get("type")
+    if kind == "text":
+        text = block.get("text")
+        if not isinstance(text, str):
+            raise fail("a text block needs a string 'text'")
+        return {"type": "text", "text": text}
+    if assistant:
+        if kind in _ASSISTANT_HISTORY_SKIPPED:
+            return None
+        raise fail(f"assistant history can carry text only, got a {kind!r} block")
+    try:
+        url, detail = _image_url(block)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if url is None:
+        if isinstance(kind, str) and kind in _UNSUPPORTED_MEDIA:
+            raise fail(f"{_UNSUPPORTED_MEDIA[kind]} block cannot be sent; {_SUPPORTED_SUMMARY}")
+        raise fail(f"unsupported content block type {kind!r}; {_SUPPORTED_SUMMARY}")
+    image_url: dict[str, Any] = {"url": url}
+    if detail is not None:
+        image_url["detail"] = detail
+    return {"type": "image_url", "image_url": image_url}
+
+
+def _image_url(block: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The (url, detail) of an image block in any shape, (None, None) if it is no image."""
+    kind = block.get("type")
+    if kind == "image_url":
+        value = block.get("image_url")
+        if isinstance(value, str):
+            return _checked_url(value), None
+        if isinstance(value, Mapping):
+            return _checked_url(value.get("url")), value.get("detail")
+        raise ValueError("an image_url block needs 'image_url' as a string or {'url': ...}")
+    if kind == "image":
+        return _image_block_url(block), _detail(block)
+    if kind == "media" and str(block.get("mime_type", "")).startswith("image/"):
+        return _from_data(block.get("data"), block.get("mime_type")), None
+    return None, None
+
+
+def _detail(block: Mapping[str, Any]) -> str | None:
+    extras = block.get("extras")
+    if isinstance(extras, Mapping) and isinstance(extras.get("detail"), str):
+        return str(extras["detail"])
+    detail = block.get("detail")
+    return detail if isinstance(detail, str) else None
+
+
+def _image_block_url(block: Mapping[str, Any]) -> str:
+    source = block.get("source")
+    if isinstance(source, Mapping):
+        return _anthropic_source(source)
+    if "file_id" in block or block.get("source_type") == "id":
+        raise ValueError(
+            "image given by file_id: chat-completion servers have no file store; "
+            "send the image as a URL or base64 data"
+        )
+    bedrock = block.get("image")
+    if isinstance(bedrock, Mapping):
+        return _bedrock_image(bedrock)
+    source_type = block.get("source_type")
+    if source_type == "url" or (source_type is None and "url" in block):
+        return _checked_url(block.get("url"))
+    if source_type == "base64" or (source_type is None and "base64" in block):
+        data = block.get("base64") if "base64" in block else block.get("data")
+        return _from_data(data, block.get("mime_type"))
+    raise ValueError("an image block needs 'url', 'base64' (with 'mime_type') or 'source'")
+
+
+def _anthropic_source(source: Mapping[str, Any]) -> str:
+    kind = source.get("type")
+    if kind == "base64":
+        return _from_data(source.get("data"), source.get("media_type"))
+    if kind == "url":
+        return _checked_url(source.get("url"))
+    if kind == "file":
+        raise ValueError("an Anthropic file source refers to Anthropic's file store; send data")
+    raise ValueError(f"unsupported Anthropic image source type {kind!r}")
+
+
+def _bedrock_image(image: Mapping[str, Any]) -> str:
+    source = image.get("source")
+    data = source.get("bytes") if isinstance(source, Mapping) else None
+    if not isinstance(data, bytes):
+        raise ValueError("a Bedrock image block needs source.bytes")
+    fmt = image.get("format")
+    return _from_data(data, f"image/{'jpeg' if fmt == 'jpg' else fmt}" if fmt else None)
+
+
+def _checked_url(url: Any) -> str:
+    if not isinstance(url, str) or not url.strip():
+        raise ValueError("empty image URL")
+    if url.startswith("data:"):
+        return _normalized_data_uri(url)
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme not in ("http", "https"):
+        raise ValueError(
+            f"image URL scheme {scheme or '(none)'!r} is not supported; use http(s) or a data URI"
+        )
+    return url
+
+
+def _normalized_data_uri(uri: str) -> str:
+    header, sep, data = uri.partition(",")
+    if not sep or not header.endswith(";base64"):
+        raise ValueError("an image data URI must look like data:<mime>;base64,<data>")
+    mime = header[len("data:") : -len(";base64")].split(";", 1)[0].strip().lower()
+    return _from_data(data, mime or None)
+
+
+def _from_data(data: Any, mime_type: Any) -> str:
+    if isinstance(data, bytes):
+        raw, text = data, base64.b64encode(data).decode("ascii")
+    elif isinstance(data, str) and data:
+        text = "".join(data.split())
+        raw = decode_base64(text)
+    else:
+        raise ValueError("image data is empty")
+    sniffed = sniff_image_mime(raw)
+    mime = mime_type.lower() if isinstance(mime_type, str) and mime_type else sniffed
+    if mime is None:
+        raise ValueError(
+            "image data has no mime type and is not PNG, JPEG, GIF or WebP; "
+            f"supported types: {', '.join(SUPPORTED_IMAGE_TYPES)}"
+        )
+    if not mime.startswith("image/"):
+        raise ValueError(f"mime type {mime!r} is not an image type")
+    return f"data:{mime};base64,{text}"
+
+
+def iter_image_parts(wire_messages: Sequence[WireMessage]) -> Iterator[WirePart]:
+    """Every ``image_url`` part of a payload, in order (for sizing and limits)."""
+    for message in wire_messages:
+        content = message.get("content")
+        if isinstance(content, list):
+            for part in content:
+                if part.get("type") == "image_url":
+                    yield part

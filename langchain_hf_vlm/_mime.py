@@ -1,0 +1,40 @@
+"""Image type detection from the bytes themselves, never from a name or a claim."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+SUPPORTED_IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+def sniff_image_mime(data: bytes) -> str | None:
+    """Return the mime type of PNG, JPEG, GIF or WebP bytes, or None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def decode_base64(data: str) -> bytes:
+    """Strictly decode standard base64 (whitespace allowed), raising ValueError when invalid."""
+    compact = "".join(data.split())
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"invalid base64 data ({exc})") from None
+
+
+def sniff_base64_head(data: str) -> str | None:
+    """Sniff the image type from the first bytes of base64 text without decoding all of it."""
+    head = "".join(data[:64].split())
+    head = head[: len(head) - len(head) % 4]
+    try:
+        return sniff_image_mime(base64.b64decode(head, validate=True))
+    except (binascii.Error, ValueError):
+        return None

@@ -1,0 +1,65 @@
+"""The request body: model, messages and exactly the parameters the user set. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_hf_vlm._backends import Dialect
+
+SAMPLING_PARAMETERS = (
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "seed",
+    "stop",
+    "frequency_penalty",
+    "presence_penalty",
+    "logprobs",
+    "top_logprobs",
+)
+# Keys LangChain itself passes through **kwargs that are not server parameters.
+_LANGCHAIN_INTERNAL_KWARGS = frozenset({"ls_structured_output_format", "stream_usage"})
+
+
+def build_payload(
+    *,
+    model: str,
+    messages: list[dict[str, Any]],
+    parameters: Mapping[str, Any],
+    extra_body: Mapping[str, Any],
+    call_kwargs: Mapping[str, Any],
+    stream: bool,
+    stream_usage: bool,
+    dialect: Dialect,
+) -> dict[str, Any]:
+    """Assemble the JSON body. ``model`` comes first so routers can pick a provider early.
+
+    Precedence: per-call keyword arguments over ``extra_body`` over the model's fields. A
+    ``None`` value means "not set" and is never sent; ``stop=[]`` is "no stop sequences" and is
+    not sent either (transformers serve fails on any ``stop`` for vision models).
+    """
+    body: dict[str, Any] = {"model": model, "messages": messages}
+    for source in (parameters, extra_body, call_kwargs):
+        for key, value in source.items():
+            if key in _LANGCHAIN_INTERNAL_KWARGS:
+                continue
+            if value is None or (key == "stop" and value == []):
+                body.pop(key, None)
+                continue
+            body[key] = value
+    if not dialect.accepts_top_p_one and body.get("top_p") == 1.0:
+        raise ValueError(
+            f"{dialect.name} rejects top_p=1.0 (it must be < 1.0); leave top_p unset for the "
+            "same effect"
+        )
+    if stream:
+        body["stream"] = True
+        if stream_usage:
+            options = dict(body.get("stream_options") or {})
+            options.setdefault("include_usage", True)
+            body["stream_options"] = options
+    else:
+        body.pop("stream", None)
+        body.pop("stream_options", None)
+    return body

@@ -1,0 +1,314 @@
+"""Chat-completion answers to LangChain results. Pure: no I/O.
+
+Handles every answer shape the supported servers produce: tool-call arguments as JSON text
+(OpenAI, TGI >= 3.2) or as JSON objects (TGI < 3.2), missing or repeated call ids, TGI's
+pseudo-tools, reasoning text under ``reasoning`` or ``reasoning_content``, and usage reported
+in a final chunk, on the last content chunk, or cumulatively on every chunk.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any, cast
+
+from langchain_core.messages import AIMessage, AIMessageChunk, InvalidToolCall
+from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+from langchain_core.messages.tool import (
+    ToolCall,
+    ToolCallChunk,
+    invalid_tool_call,
+    tool_call,
+    tool_call_chunk,
+)
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+MODEL_PROVIDER = "huggingface"
+# TGI answers with these pseudo-tools when the model declines to call a real one.
+_PSEUDO_TOOLS = {"notify_error": "error", "no_tool": "content"}
+_SERVER_IDS_TO_REPLACE = frozenset({"", "0", None})
+
+
+def usage_metadata(usage: Mapping[str, Any] | None) -> UsageMetadata | None:
+    """OpenAI-style ``usage`` to LangChain ``UsageMetadata``, with cache and reasoning details."""
+    if not usage:
+        return None
+    input_tokens = int(usage.get("prompt_tokens") or 0)
+    output_tokens = int(usage.get("completion_tokens") or 0)
+    result = cast(
+        "UsageMetadata",
+        {
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "total_tokens": int(usage.get("total_tokens") or input_tokens + output_tokens),
+        },
+    )
+    prompt_details = usage.get("prompt_tokens_details") or {}
+    if prompt_details.get("cached_tokens") is not None:
+        result["input_token_details"] = InputTokenDetails(
+            cache_read=int(prompt_details["cached_tokens"])
+        )
+    completion_details = usage.get("completion_tokens_details") or {}
+    if completion_details.get("reasoning_tokens") is not None:
+        result["output_token_details"] = OutputTokenDetails(
+            reasoning=int(completion_details["reasoning_tokens"])
+        )
+    return result
+
+
+def _reasoning(message: Mapping[str, Any]) -> str | None:
+    value = message.get("reasoning")
+    if value is None:
+        value = message.get("reasoning_content")
+    return value if isinstance(value, str) else None
+
+
+class _CallIds:
+    """Give every tool call of one answer a unique id, keeping the server's when usable."""
+
+    def __init__(self, response_id: str | None) -> None:
+        self._prefix = f"call_{uuid.uuid4().hex[:12]}" if not response_id else f"call_{response_id}"
+        self._seen: set[str] = set()
+
+    def assign(self, server_id: Any, index: int) -> str:
+        if server_id in _SERVER_IDS_TO_REPLACE or server_id in self._seen:
+            call_id = f"{self._prefix}_{index}"
+        else:
+            call_id = str(server_id)
+        self._seen.add(call_id)
+        return call_id
+
+
+def _arguments_text(arguments: Any) -> str:
+    if arguments is None:
+        return ""
+    if isinstance(arguments, str):
+        return arguments
+    return json.dumps(arguments, ensure_ascii=False)
+
+
+def _parse_tool_calls(
+    raw_calls: list[Mapping[str, Any]], ids: _CallIds
+) -> tuple[list[ToolCall], list[InvalidToolCall], list[str]]:
+    """Split wire tool calls into parsed calls, invalid calls and pseudo-tool texts."""
+    calls: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    texts: list[str] = []
+    for index, raw in enumerate(raw_calls):
+        function = raw.get("function") or {}
+        name = function.get("name") or ""
+        arguments = function.get("arguments")
+        if name in _PSEUDO_TOOLS:
+            texts.append(_pseudo_tool_text(name, arguments))
+            continue
+        call_id = ids.assign(raw.get("id"), index)
+        if isinstance(arguments, Mapping):
+            calls.append(tool_call(name=name, args=dict(arguments), id=call_id))
+            continue
+        text = _arguments_text(arguments)
+        try:
+            args = json.loads(text) if text.strip() else {}
+        except json.JSONDecodeError as exc:
+            invalid.append(invalid_tool_call(name=name, args=text, id=call_id, error=str(exc)))
+            continue
+        if not isinstance(args, dict):
+            invalid.append(
+                invalid_tool_call(
+                    name=name, args=text, id=call_id, error="arguments are not a JSON object"
+                )
+            )
+            continue
+        calls.append(tool_call(name=name, args=args, id=call_id))
+    return calls, invalid, texts
+
+
+def _pseudo_tool_text(name: str, arguments: Any) -> str:
+    if isinstance(arguments, str):
+        text = arguments
+        try:
+            arguments = json.loads(text)
+        except json.JSONDecodeError:
+            return text
+    if isinstance(arguments, Mapping):
+        value = arguments.get(_PSEUDO_TOOLS[name])
+        if isinstance(value, str):
+            return value
+    return _arguments_text(arguments)
+
+
+def chat_result(body: Mapping[str, Any], *, inference_provider: str | None = None) -> ChatResult:
+    """A non-streamed chat.completion body to a ChatResult with one generation per choice."""
+    choices = body.get("choices") or []
+    if not choices:
+        raise ValueError("the server's answer has no choices")
+    usage = usage_metadata(body.get("usage"))
+    generations = []
+    for choice in choices:
+        message = choice.get("message") or {}
+        ids = _CallIds(body.get("id"))
+        calls, invalid, texts = _parse_tool_calls(message.get("tool_calls") or [], ids)
+        content = message.get("content") or ""
+        if texts:
+            content = "\n".join([content, *texts]) if content else "\n".join(texts)
+        additional_kwargs: dict[str, Any] = {}
+        reasoning = _reasoning(message)
+        if reasoning is not None:
+            additional_kwargs["reasoning_content"] = reasoning
+        if message.get("refusal"):
+            additional_kwargs["refusal"] = message["refusal"]
+        metadata = _response_metadata(body, choice, inference_provider)
+        ai = AIMessage(
+            content=content,
+            id=body.get("id"),
+            tool_calls=calls,
+            invalid_tool_calls=invalid,
+            additional_kwargs=additional_kwargs,
+            response_metadata=metadata,
+            usage_metadata=usage,
+        )
+        generation_info = {"finish_reason": choice.get("finish_reason")}
+        if choice.get("logprobs") is not None:
+            generation_info["logprobs"] = choice["logprobs"]
+        generations.append(ChatGeneration(message=ai, generation_info=generation_info))
+    llm_output = {"model_name": body.get("model"), "id": body.get("id")}
+    if body.get("usage"):
+        llm_output["token_usage"] = body["usage"]
+    return ChatResult(generations=generations, llm_output=llm_output)
+
+
+def _response_metadata(
+    body: Mapping[str, Any], choice: Mapping[str, Any], inference_provider: str | None
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "model_name": body.get("model"),
+        "finish_reason": choice.get("finish_reason"),
+        "id": body.get("id"),
+        "system_fingerprint": body.get("system_fingerprint"),
+        "logprobs": choice.get("logprobs"),
+        "model_provider": MODEL_PROVIDER,
+    }
+    if inference_provider:
+        metadata["inference_provider"] = inference_provider
+    return metadata
+
+
+class StreamAssembler:
+    """Turns streamed chat.completion.chunk dicts into ``ChatGenerationChunk``s.
+
+    One chunk is yielded per content or tool-call delta. The finishing chunk (the one with
+    ``finish_reason``) is held back until the stream ends, so that usage reported after it,
+    on it, or cumulatively on every chunk is attached exactly once, to that final chunk.
+    """
+
+    def __init__(self, *, inference_provider: str | None = None) -> None:
+        self._provider = inference_provider
+        self._usage: Mapping[str, Any] | None = None
+        self._finish: dict[str, Any] | None = None
+        self._response_id: str | None = None
+        self._model: str | None = None
+        self._fingerprint: str | None = None
+        self._ids: _CallIds | None = None
+        self._call_index_ids: dict[int, str] = {}
+        self._named: set[int] = set()
+        self._pseudo: dict[int, list[Any]] = {}
+        self._pseudo_names: dict[int, str] = {}
+        self.received_any = False
+
+    def feed(self, chunk: Mapping[str, Any]) -> Iterator[ChatGenerationChunk]:
+        """Consume one parsed chunk; yield the LangChain chunks ready to hand out."""
+        self.received_any = True
+        if chunk.get("usage"):
+            self._usage = chunk["usage"]
+        self._response_id = self._response_id or chunk.get("id")
+        self._model = chunk.get("model") or self._model
+        self._fingerprint = chunk.get("system_fingerprint") or self._fingerprint
+        for choice in chunk.get("choices") or []:
+            if choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            message = self._delta_message(delta)
+            finish_reason = choice.get("finish_reason")
+            if finish_reason is not None:
+                self._finish = {"finish_reason": finish_reason, "logprobs": choice.get("logprobs")}
+            if message is None:
+                continue
+            info = {"logprobs": choice["logprobs"]} if choice.get("logprobs") else None
+            yield ChatGenerationChunk(message=message, generation_info=info)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the server reported a finish reason."""
+        return self._finish is not None
+
+    def final(self) -> ChatGenerationChunk:
+        """The closing chunk: finish reason, model name, usage, and any pseudo-tool text."""
+        metadata: dict[str, Any] = {
+            "model_name": self._model,
+            "finish_reason": (self._finish or {}).get("finish_reason"),
+            "id": self._response_id,
+            "system_fingerprint": self._fingerprint,
+            "model_provider": MODEL_PROVIDER,
+        }
+        if self._provider:
+            metadata["inference_provider"] = self._provider
+        content = "\n".join(
+            _pseudo_tool_text(self._pseudo_names[i], "".join(map(_arguments_text, parts)))
+            for i, parts in sorted(self._pseudo.items())
+        )
+        message = AIMessageChunk(
+            content=content,
+            id=self._response_id,
+            response_metadata=metadata,
+            usage_metadata=usage_metadata(self._usage),
+            chunk_position="last",
+        )
+        info: dict[str, Any] = {"finish_reason": metadata["finish_reason"]}
+        if self._finish and self._finish.get("logprobs") is not None:
+            info["logprobs"] = self._finish["logprobs"]
+        return ChatGenerationChunk(message=message, generation_info=info)
+
+    def _delta_message(self, delta: Mapping[str, Any]) -> AIMessageChunk | None:
+        content = delta.get("content") or ""
+        reasoning = _reasoning(delta)
+        tool_chunks = self._tool_call_chunks(delta.get("tool_calls") or [])
+        if not content and not reasoning and not tool_chunks:
+            return None
+        additional_kwargs = {"reasoning_content": reasoning} if reasoning else {}
+        return AIMessageChunk(
+            content=content,
+            id=self._response_id,
+            additional_kwargs=additional_kwargs,
+            tool_call_chunks=tool_chunks,
+            response_metadata={"model_provider": MODEL_PROVIDER},
+        )
+
+    def _tool_call_chunks(self, raw_calls: list[Mapping[str, Any]]) -> list[ToolCallChunk]:
+        chunks: list[ToolCallChunk] = []
+        for position, raw in enumerate(raw_calls):
+            index = raw.get("index", position)
+            function = raw.get("function") or {}
+            name = function.get("name")
+            if name in _PSEUDO_TOOLS or index in self._pseudo:
+                self._pseudo_names.setdefault(index, name or "")
+                self._pseudo.setdefault(index, []).append(function.get("arguments"))
+                continue
+            call_id: str | None = None
+            if index not in self._call_index_ids:
+                if self._ids is None:
+                    self._ids = _CallIds(self._response_id)
+                call_id = self._ids.assign(raw.get("id"), index)
+                self._call_index_ids[index] = call_id
+            if name and index not in self._named:
+                self._named.add(index)
+            else:
+                name = None
+            chunks.append(
+                tool_call_chunk(
+                    name=name,
+                    args=_arguments_text(function.get("arguments")) or None,
+                    id=call_id,
+                    index=index,
+                )
+            )
+        return chunks

@@ -1,0 +1,327 @@
+"""The only module that does network I/O: clients, retries, timeouts, error mapping.
+
+Sync and async share the retry policy, error classification and SSE decoding; only the I/O
+calls differ. Streams are read to the end (past ``[DONE]``) so that their connection goes
+back to the pool, and closed at once when the caller stops early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import threading
+import time
+import weakref
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langchain_core.exceptions import ModelError
+
+from langchain_hf_vlm._error_mapping import error_for_response, message_from_payload
+from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._sse import DONE, MalformedEventError, SSEDecoder
+from langchain_hf_vlm.errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    HuggingFaceVLMHTTPError,
+    IncompleteStreamError,
+)
+
+logger = logging.getLogger("langchain_hf_vlm")
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_RETRY_AFTER = 60.0
+_BASE_DELAY = 0.5
+_MAX_DELAY = 8.0
+
+RetryHook = Callable[[ModelError, float, int], None]
+"""Called before each retry with the error, the wait in seconds and the attempt number."""
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A request ready to send: JSON body already serialized."""
+
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+    stream: bool
+
+
+@dataclass
+class Answer:
+    """A parsed JSON answer and the response headers it came with."""
+
+    body: dict[str, Any]
+    headers: Mapping[str, str]
+
+
+def retry_delay(error: ModelError, attempt: int, max_retries: int) -> float | None:
+    """Seconds to wait before retrying after ``error`` on ``attempt`` (0-based), or None."""
+    if attempt >= max_retries or not _is_retryable(error):
+        return None
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        return float(min(retry_after, MAX_RETRY_AFTER))
+    backoff = min(_MAX_DELAY, _BASE_DELAY * 2**attempt)
+    return float(backoff * (0.5 + random.random() / 2))
+
+
+def _is_retryable(error: ModelError) -> bool:
+    if isinstance(error, HuggingFaceVLMHTTPError):
+        return error.status_code in RETRY_STATUSES
+    return isinstance(error, (APIConnectionError, APITimeoutError))
+
+
+def _transport_error(
+    exc: Exception, phase_read: Literal["first_byte", "between_chunks"]
+) -> ModelError:
+    """An httpx exception as the package's error; other exceptions pass through unchanged."""
+    if isinstance(exc, httpx.TimeoutException):
+        phase: Literal["connect", "first_byte", "between_chunks", "write"]
+        if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+            phase = "connect"
+        elif isinstance(exc, httpx.WriteTimeout):
+            phase = "write"
+        else:
+            phase = phase_read
+        words = {
+            "connect": "connecting to the server",
+            "write": "sending the request",
+            "first_byte": "waiting for the first byte of the answer",
+            "between_chunks": "waiting for the next chunk of the stream",
+        }[phase]
+        error: ModelError = APITimeoutError(f"timed out {words}", phase=phase)
+    elif isinstance(exc, httpx.TransportError):
+        error = APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}")
+    else:
+        raise exc
+    error.__cause__ = exc
+    return error
+
+
+def _stream_event_error(payload: Mapping[str, Any]) -> IncompleteStreamError:
+    message, _ = message_from_payload(payload)
+    error = payload.get("error")
+    status = None
+    if isinstance(error, Mapping):
+        for key in ("http_status_code", "status_code", "code"):
+            if isinstance(error.get(key), int):
+                status = int(error[key])
+                break
+    return IncompleteStreamError(
+        f"the server reported an error in the stream: {message or payload}",
+        status_code=status,
+        server_message=message,
+    )
+
+
+def _answer_body(response: httpx.Response, content: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(content)
+    except ValueError:
+        raise APIError(
+            f"the server answered with non-JSON content: {content[:200]!r}", response=response
+        ) from None
+    if isinstance(body, dict) and "error" in body and "choices" not in body:
+        message, error_type = message_from_payload(body)
+        raise APIError(
+            f"the server answered HTTP {response.status_code} with an error: {message}",
+            response=response,
+            server_message=message,
+            error_type=error_type,
+        )
+    if not isinstance(body, dict):
+        raise APIError(f"unexpected answer: {content[:200]!r}", response=response)
+    return body
+
+
+def _log_retry(error: ModelError, delay: float, attempt: int, hook: RetryHook | None) -> None:
+    logger.debug("retrying in %.2fs (attempt %d) after %s", delay, attempt + 1, error)
+    if hook is not None:
+        hook(error, delay, attempt + 1)
+
+
+class Transport:
+    """HTTP clients for one model instance: one sync client, one async client per event loop."""
+
+    def __init__(self, *, timeout: float | None, max_retries: int, max_connections: int = 100):
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self._limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        self._lock = threading.Lock()
+        self._client: httpx.Client | None = None
+        self._async_clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, httpx.AsyncClient
+        ] = weakref.WeakKeyDictionary()
+
+    def _timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(self.timeout)
+
+    def client(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(
+                    timeout=self._timeout(), limits=self._limits, follow_redirects=True
+                )
+            return self._client
+
+    def async_client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            client = self._async_clients.get(loop)
+            if client is None:
+                client = httpx.AsyncClient(
+                    timeout=self._timeout(), limits=self._limits, follow_redirects=True
+                )
+                self._async_clients[loop] = client
+            return client
+
+    def close(self) -> None:
+        """Close the sync client; async clients close with their event loop."""
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    # ---- non-streaming
+
+    def post(self, request: PreparedRequest, on_retry: RetryHook | None = None) -> Answer:
+        attempt = 0
+        while True:
+            try:
+                response = self.client().post(
+                    request.url, content=request.body, headers=request.headers
+                )
+                if response.status_code >= 400:
+                    raise error_for_response(response, response.content)
+                return Answer(_answer_body(response, response.content), response.headers)
+            except (httpx.HTTPError, HuggingFaceVLMHTTPError) as exc:
+                error = self._error(exc, "first_byte")
+                delay = retry_delay(error, attempt, self.max_retries)
+                if delay is None:
+                    if isinstance(exc, ModelError):
+                        raise
+                    raise error from exc
+                _log_retry(error, delay, attempt, on_retry)
+                time.sleep(delay)
+                attempt += 1
+
+    async def apost(self, request: PreparedRequest, on_retry: RetryHook | None = None) -> Answer:
+        attempt = 0
+        while True:
+            try:
+                response = await self.async_client().post(
+                    request.url, content=request.body, headers=request.headers
+                )
+                if response.status_code >= 400:
+                    raise error_for_response(response, response.content)
+                return Answer(_answer_body(response, response.content), response.headers)
+            except (httpx.HTTPError, HuggingFaceVLMHTTPError) as exc:
+                error = self._error(exc, "first_byte")
+                delay = retry_delay(error, attempt, self.max_retries)
+                if delay is None:
+                    if isinstance(exc, ModelError):
+                        raise
+                    raise error from exc
+                _log_retry(error, delay, attempt, on_retry)
+                await asyncio.sleep(delay)
+                attempt += 1
+
+    @staticmethod
+    def _error(exc: Exception, phase_read: Literal["first_byte", "between_chunks"]) -> ModelError:
+        if isinstance(exc, ModelError):
+            return exc
+        return _transport_error(exc, phase_read)
+
+    # ---- streaming
+
+    def stream(
+        self, request: PreparedRequest, on_retry: RetryHook | None = None
+    ) -> Generator[Any, None, None]:
+        """Yield the response headers first, then each parsed SSE payload.
+
+        Retries happen only before the first payload reaches the caller.
+        """
+        attempt = 0
+        while True:
+            delivered = False
+            try:
+                with self.client().stream(
+                    "POST", request.url, content=request.body, headers=request.headers
+                ) as response:
+                    if response.status_code >= 400:
+                        raise error_for_response(response, response.read())
+                    decoder = SSEDecoder()
+                    yield response.headers
+                    for line in response.iter_lines():
+                        payload = decoder.line(line)
+                        if payload is None or payload is DONE:
+                            continue
+                        delivered = True
+                        yield _checked_event(payload)
+                    payload = decoder.close()
+                    if payload is not None and payload is not DONE:
+                        delivered = True
+                        yield _checked_event(payload)
+                    return
+            except (httpx.HTTPError, HuggingFaceVLMHTTPError, MalformedEventError) as exc:
+                error = self._stream_error(exc, delivered)
+                delay = None if delivered else retry_delay(error, attempt, self.max_retries)
+                if delay is None:
+                    raise error from exc
+                _log_retry(error, delay, attempt, on_retry)
+                time.sleep(delay)
+                attempt += 1
+
+    async def astream(
+        self, request: PreparedRequest, on_retry: RetryHook | None = None
+    ) -> AsyncGenerator[Any, None]:
+        """Async twin of :meth:`stream`."""
+        attempt = 0
+        while True:
+            delivered = False
+            try:
+                async with self.async_client().stream(
+                    "POST", request.url, content=request.body, headers=request.headers
+                ) as response:
+                    if response.status_code >= 400:
+                        raise error_for_response(response, await response.aread())
+                    decoder = SSEDecoder()
+                    yield response.headers
+                    async for line in response.aiter_lines():
+                        payload = decoder.line(line)
+                        if payload is None or payload is DONE:
+                            continue
+                        delivered = True
+                        yield _checked_event(payload)
+                    payload = decoder.close()
+                    if payload is not None and payload is not DONE:
+                        delivered = True
+                        yield _checked_event(payload)
+                    return
+            except (httpx.HTTPError, HuggingFaceVLMHTTPError, MalformedEventError) as exc:
+                error = self._stream_error(exc, delivered)
+                delay = None if delivered else retry_delay(error, attempt, self.max_retries)
+                if delay is None:
+                    raise error from exc
+                _log_retry(error, delay, attempt, on_retry)
+                await asyncio.sleep(delay)
+                attempt += 1
+
+    def _stream_error(self, exc: Exception, delivered: bool) -> ModelError:
+        if isinstance(exc, MalformedEventError):
+            return IncompleteStreamError(str(exc))
+        return self._error(exc, "between_chunks" if delivered else "first_byte")
+
+
+def _checked_event(payload: Any) -> Any:
+    if isinstance(payload, Mapping) and "error" in payload and not payload.get("choices"):
+        raise _stream_event_error(payload)
+    return payload
