@@ -52,6 +52,19 @@ class Endpoint:
     url: str
     dialect: Dialect
     hf_host: bool
+    dialect_known: bool = True
+    """False when the dialect was guessed; a probe of ``/info`` can then tell TGI apart."""
+
+    @property
+    def info_url(self) -> str:
+        """TGI's ``/info`` route on the same server."""
+        return self.url.removesuffix("/chat/completions").removesuffix("/v1") + "/info"
+
+    def identified(self, info: object) -> Endpoint:
+        """This endpoint with its dialect settled by the answer of :attr:`info_url`."""
+        is_tgi = isinstance(info, dict) and "model_id" in info and "version" in info
+        dialect = DIALECTS["tgi"] if is_tgi else self.dialect
+        return Endpoint(self.url, dialect, self.hf_host, dialect_known=True)
 
 
 def is_hf_host(url: str) -> bool:
@@ -81,6 +94,7 @@ def resolve_endpoint(base_url: str | None, backend: Backend) -> Endpoint:
         raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
     url = chat_completions_url(base_url)
     hf_host = is_hf_host(url)
+    known = True
     if backend == "auto":
         host = (urlsplit(url).hostname or "").lower()
         if host == urlsplit(ROUTER_URL).hostname:
@@ -88,5 +102,5 @@ def resolve_endpoint(base_url: str | None, backend: Backend) -> Endpoint:
         elif host.endswith(".endpoints.huggingface.cloud"):
             backend = "tgi"
         else:
-            backend = "openai"
-    return Endpoint(url, DIALECTS[backend], hf_host=hf_host)
+            backend, known = "openai", False
+    return Endpoint(url, DIALECTS[backend], hf_host=hf_host, dialect_known=known)

@@ -11,6 +11,7 @@ import base64
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from langchain_core.messages import (
     AIMessage,
@@ -168,7 +169,7 @@ def _part(
             raise fail("a text block needs a string 'text'")
         return {"type": "text", "text": text}
     if assistant:
-        if kind in _ASSISTANT_HISTORY_SKIPPED:
+        if isinstance(kind, str) and kind in _ASSISTANT_HISTORY_SKIPPED:
             return None
         raise fail(f"assistant history can carry text only, got a {kind!r} block")
     try:
@@ -199,6 +200,9 @@ def _image_url(block: Mapping[str, Any]) -> tuple[str | None, str | None]:
         return _image_block_url(block), _detail(block)
     if kind == "media" and str(block.get("mime_type", "")).startswith("image/"):
         return _from_data(block.get("data"), block.get("mime_type")), None
+    if kind is None and isinstance(block.get("image"), Mapping):
+        # Bedrock Converse's own shape: {"image": {"format": ..., "source": {"bytes": ...}}}
+        return _bedrock_image(block["image"]), None
     return None, None
 
 
@@ -261,6 +265,8 @@ def _checked_url(url: Any) -> str:
         raise ValueError(
             f"image URL scheme {scheme or '(none)'!r} is not supported; use http(s) or a data URI"
         )
+    if not urlsplit(url).hostname:
+        raise ValueError(f"image URL {url[:80]!r} has no host")
     return url
 
 

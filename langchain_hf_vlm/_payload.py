@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from langchain_hf_vlm._backends import Dialect
+from langchain_hf_vlm._structured import response_format_for
 
 SAMPLING_PARAMETERS = (
     "temperature",
@@ -53,6 +54,16 @@ def build_payload(
             f"{dialect.name} rejects top_p=1.0 (it must be < 1.0); leave top_p unset for the "
             "same effect"
         )
+    if "response_format" in body:
+        body["response_format"] = response_format_for(body["response_format"], dialect)
+        if "tools" in body and not dialect.response_format_with_tools:
+            if body["tools"]:
+                raise ValueError(
+                    f"{dialect.name} cannot combine response_format with tools (it answers "
+                    "422); use with_structured_output(method='function_calling') instead"
+                )
+            del body["tools"]
+            body.pop("tool_choice", None)
     if stream:
         body["stream"] = True
         if stream_usage:

@@ -37,6 +37,7 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
 _BASE_DELAY = 0.5
 _MAX_DELAY = 8.0
+_PROBE_TIMEOUT = 5.0
 
 RetryHook = Callable[[ModelError, float, int], None]
 """Called before each retry with the error, the wait in seconds and the attempt number."""
@@ -189,6 +190,22 @@ class Transport:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+
+    # ---- server identification (one GET, failures mean "unknown")
+
+    def probe(self, url: str, headers: Mapping[str, str]) -> Any:
+        try:
+            response = self.client().get(url, headers=headers, timeout=_PROBE_TIMEOUT)
+            return response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return None
+
+    async def aprobe(self, url: str, headers: Mapping[str, str]) -> Any:
+        try:
+            response = await self.async_client().get(url, headers=headers, timeout=_PROBE_TIMEOUT)
+            return response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return None
 
     # ---- non-streaming
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.exceptions import ModelError
@@ -19,10 +19,10 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils import secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
-from langchain_hf_vlm import _tools
+from langchain_hf_vlm import _structured, _tools
 from langchain_hf_vlm._auth import bearer_token, request_headers
 from langchain_hf_vlm._backends import (
     REMOVED_PROVIDERS,
@@ -191,6 +191,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
             text_outputs=True,
             tool_calling=True,
             tool_choice=True,
+            structured_output=True,
         )
 
     @property
@@ -225,6 +226,27 @@ class ChatHuggingFaceVLM(BaseChatModel):
                 )
             )
         return self._images
+
+    def _needs_dialect(self, kwargs: Mapping[str, Any]) -> bool:
+        return not self.endpoint.dialect_known and (
+            "response_format" in kwargs or "tools" in kwargs
+        )
+
+    def _identify(self, kwargs: Mapping[str, Any]) -> None:
+        if self._needs_dialect(kwargs):
+            info = self.transport.probe(self.endpoint.info_url, self._probe_headers())
+            self._endpoint = self.endpoint.identified(info)
+
+    async def _aidentify(self, kwargs: Mapping[str, Any]) -> None:
+        if self._needs_dialect(kwargs):
+            info = await self.transport.aprobe(self.endpoint.info_url, self._probe_headers())
+            self._endpoint = self.endpoint.identified(info)
+
+    def _probe_headers(self) -> dict[str, str]:
+        token = bearer_token(self.endpoint, self.api_key, "api_key" in self.model_fields_set)
+        return request_headers(
+            self.endpoint, token, bill_to=None, default_headers=self.default_headers
+        )
 
     def _request(
         self,
@@ -278,6 +300,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
     ) -> ChatResult:
         wire = to_wire_messages(messages)
         self.images.prepare(wire)
+        self._identify(kwargs)
         request = self._request(wire, stop, False, kwargs)
         answer = self.transport.post(request)
         return chat_result(answer.body, inference_provider=_provider_header(answer.headers))
@@ -291,6 +314,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
     ) -> ChatResult:
         wire = to_wire_messages(messages)
         await self.images.aprepare(wire)
+        await self._aidentify(kwargs)
         request = self._request(wire, stop, False, kwargs)
         answer = await self.transport.apost(request)
         return chat_result(answer.body, inference_provider=_provider_header(answer.headers))
@@ -304,6 +328,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         wire = to_wire_messages(messages)
         self.images.prepare(wire)
+        self._identify(kwargs)
         request = self._request(wire, stop, True, kwargs)
         events = self.transport.stream(request)
         session = _StreamSession()
@@ -325,6 +350,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         wire = to_wire_messages(messages)
         await self.images.aprepare(wire)
+        await self._aidentify(kwargs)
         request = self._request(wire, stop, True, kwargs)
         events = self.transport.astream(request)
         session = _StreamSession()
@@ -368,6 +394,63 @@ class ChatHuggingFaceVLM(BaseChatModel):
         if parallel_tool_calls is not None:
             bound["parallel_tool_calls"] = parallel_tool_calls
         return super().bind(**bound)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type,
+        *,
+        method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+        """Answers parsed into ``schema`` (pydantic class -> instance; TypedDict or JSON schema
+        -> dict).
+
+        Args:
+            schema: The output schema.
+            method: "json_schema" (the server constrains decoding to the schema; written in
+                TGI's grammar form for TGI), "function_calling" (a forced tool call) or
+                "json_mode" (any JSON object; describe the schema in the prompt).
+            include_raw: Return ``{"raw", "parsed", "parsing_error"}`` instead of raising.
+            strict: Ask for strict schema adherence where the server supports it.
+            **kwargs: Not supported; present for signature compatibility.
+
+        Raises:
+            OutputParserException: (when invoked) the answer does not parse; carries the text.
+            ModelRefusalError: (when invoked) the model refused.
+        """
+        if kwargs:
+            raise ValueError(f"unsupported arguments: {sorted(kwargs)}")
+        if method not in _structured.METHODS:
+            raise ValueError(f"method must be one of {_structured.METHODS}, got {method!r}")
+        output_format = {
+            "kwargs": {"method": method, "strict": strict},
+            "schema": _structured.schema_function(schema),
+        }
+        llm: Runnable[LanguageModelInput, Any]
+        if method == "function_calling":
+            name = _structured.schema_function(schema)["name"]
+            llm = self.bind_tools(
+                [schema],
+                tool_choice=name,
+                strict=strict,
+                ls_structured_output_format=output_format,
+            )
+        elif method == "json_schema":
+            llm = self.bind(
+                response_format=_structured.json_schema_format(schema, strict),
+                ls_structured_output_format=output_format,
+            )
+        else:
+            llm = self.bind(
+                response_format={"type": "json_object"},
+                ls_structured_output_format=output_format,
+            )
+        parser = _structured.output_parser(schema, method)
+        if include_raw:
+            return _structured.with_raw(llm, parser)
+        return llm | parser
 
 
 class _StreamSession:

@@ -1,0 +1,115 @@
+"""Send an image and a question to a vision-language model; stream the answer and its usage.
+
+    python examples/quickstart.py                      # HF_TOKEN set: the Inference Providers router
+    python examples/quickstart.py --base-url URL --model NAME   # TGI, vLLM, llama.cpp, transformers serve
+    python examples/quickstart.py --image photo.jpg --question "What is in this photo?"
+
+With neither HF_TOKEN nor --base-url, it starts a tiny local test model (built offline) so that
+the whole path runs on any machine. That model's answers are canned, not real vision.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import struct
+import sys
+import zlib
+from contextlib import ExitStack
+from pathlib import Path
+
+from langchain_core.messages import HumanMessage
+
+from langchain_hf_vlm import ChatHuggingFaceVLM
+
+DEFAULT_ROUTER_MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def sample_png(width: int = 64, height: int = 48) -> bytes:
+    """A small gradient PNG written with the standard library only."""
+    raw = b"".join(
+        b"\x00" + b"".join(bytes((x * 4 % 256, y * 5 % 256, 128)) for x in range(width))
+        for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--base-url", help="an OpenAI-compatible server (TGI, vLLM, ...)")
+    parser.add_argument("--model", help="model id (router) or served model name (base URL)")
+    parser.add_argument("--image", type=Path, help="a local image file (default: a generated PNG)")
+    parser.add_argument("--question", default="Describe this image in one sentence.")
+    args = parser.parse_args()
+
+    with ExitStack() as stack:
+        base_url, model_name = args.base_url, args.model
+        if base_url is None and not os.environ.get("HF_TOKEN"):
+            sys.path.insert(0, str(REPO))
+            from tests.realserver.tiny_server import TinyVLMServer
+
+            print(
+                "No HF_TOKEN and no --base-url: starting a tiny local test model (built offline)."
+            )
+            server = stack.enter_context(TinyVLMServer())
+            base_url, model_name = server.url, server.model
+            print(
+                "NOTE: its answers come from a tiny test model with canned replies, not a real VLM.\n"
+                "      For a real model set HF_TOKEN (Hugging Face router), or pass --base-url and\n"
+                "      --model for TGI, vLLM, llama.cpp or `transformers serve` with a real model.\n"
+            )
+        model = ChatHuggingFaceVLM(
+            model=model_name or DEFAULT_ROUTER_MODEL, base_url=base_url, max_tokens=200
+        )
+        data = args.image.read_bytes() if args.image else sample_png()
+        message = HumanMessage(
+            content=[
+                {"type": "text", "text": args.question},
+                {
+                    "type": "image",
+                    "base64": base64.b64encode(data).decode(),
+                    "mime_type": "image/png",
+                }
+                if not args.image
+                else _file_block(data),
+            ]
+        )
+        print(f"model: {model.model} at {model.endpoint.url}")
+        print(f"question: {args.question}\nanswer: ", end="", flush=True)
+        full = None
+        for chunk in model.stream([message]):
+            print(chunk.text, end="", flush=True)
+            full = chunk if full is None else full + chunk
+        print()
+        if full is not None:
+            print(f"usage: {full.usage_metadata}")
+            print(f"finish reason: {full.response_metadata.get('finish_reason')}")
+
+
+def _file_block(data: bytes) -> dict[str, str]:
+    from langchain_hf_vlm._mime import sniff_image_mime
+
+    mime = sniff_image_mime(data)
+    if mime is None:
+        raise SystemExit("the image must be PNG, JPEG, GIF or WebP")
+    return {"type": "image", "base64": base64.b64encode(data).decode(), "mime_type": mime}
+
+
+if __name__ == "__main__":
+    main()
