@@ -1,8 +1,8 @@
 """Send an image and a question to a vision-language model; stream the answer and its usage.
 
-    python examples/quickstart.py                      # HF_TOKEN set: the Inference Providers router
-    python examples/quickstart.py --base-url URL --model NAME   # TGI, vLLM, llama.cpp, transformers serve
-    python examples/quickstart.py --image photo.jpg --question "What is in this photo?"
+    python examples/quickstart.py                     # HF_TOKEN set: the router
+    python examples/quickstart.py --base-url URL --model NAME  # TGI, vLLM, ...
+    python examples/quickstart.py --image photo.jpg --question "What is this?"
 
 With neither HF_TOKEN nor --base-url, it starts a tiny local test model (built offline) so that
 the whole path runs on any machine. That model's answers are canned, not real vision.
@@ -12,19 +12,13 @@ from __future__ import annotations
 
 import argparse
 import base64
-import os
 import struct
-import sys
 import zlib
 from contextlib import ExitStack
 from pathlib import Path
 
+from _target import add_target_arguments, open_model
 from langchain_core.messages import HumanMessage
-
-from langchain_hf_vlm import ChatHuggingFaceVLM
-
-DEFAULT_ROUTER_MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
-REPO = Path(__file__).resolve().parent.parent
 
 
 def sample_png(width: int = 64, height: int = 48) -> bytes:
@@ -52,44 +46,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--base-url", help="an OpenAI-compatible server (TGI, vLLM, ...)")
-    parser.add_argument("--model", help="model id (router) or served model name (base URL)")
+    add_target_arguments(parser)
     parser.add_argument("--image", type=Path, help="a local image file (default: a generated PNG)")
     parser.add_argument("--question", default="Describe this image in one sentence.")
     args = parser.parse_args()
 
     with ExitStack() as stack:
-        base_url, model_name = args.base_url, args.model
-        if base_url is None and not os.environ.get("HF_TOKEN"):
-            sys.path.insert(0, str(REPO))
-            from tests.realserver.tiny_server import TinyVLMServer
-
-            print(
-                "No HF_TOKEN and no --base-url: starting a tiny local test model (built offline)."
-            )
-            server = stack.enter_context(TinyVLMServer())
-            base_url, model_name = server.url, server.model
-            print(
-                "NOTE: its answers come from a tiny test model with canned replies, not a real VLM.\n"
-                "      For a real model set HF_TOKEN (Hugging Face router), or pass --base-url and\n"
-                "      --model for TGI, vLLM, llama.cpp or `transformers serve` with a real model.\n"
-            )
-        model = ChatHuggingFaceVLM(
-            model=model_name or DEFAULT_ROUTER_MODEL, base_url=base_url, max_tokens=200
-        )
+        model = open_model(args, stack, max_tokens=200)
         data = args.image.read_bytes() if args.image else sample_png()
-        message = HumanMessage(
-            content=[
-                {"type": "text", "text": args.question},
-                {
-                    "type": "image",
-                    "base64": base64.b64encode(data).decode(),
-                    "mime_type": "image/png",
-                }
-                if not args.image
-                else _file_block(data),
-            ]
-        )
+        message = HumanMessage(content=[{"type": "text", "text": args.question}, _file_block(data)])
         print(f"model: {model.model} at {model.endpoint.url}")
         print(f"question: {args.question}\nanswer: ", end="", flush=True)
         full = None
