@@ -14,7 +14,7 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -39,7 +39,7 @@ _BASE_DELAY = 0.5
 _MAX_DELAY = 8.0
 _PROBE_TIMEOUT = 5.0
 
-RetryHook = Callable[[ModelError, float, int], None]
+RetryHook = Callable[[ModelError, float, int], Awaitable[None] | None]
 """Called before each retry with the error, the wait in seconds and the attempt number."""
 
 
@@ -141,10 +141,11 @@ def _answer_body(response: httpx.Response, content: bytes) -> dict[str, Any]:
     return body
 
 
-def _log_retry(error: ModelError, delay: float, attempt: int, hook: RetryHook | None) -> None:
+def _log_retry(
+    error: ModelError, delay: float, attempt: int, hook: RetryHook | None
+) -> Awaitable[None] | None:
     logger.debug("retrying in %.2fs (attempt %d) after %s", delay, attempt + 1, error)
-    if hook is not None:
-        hook(error, delay, attempt + 1)
+    return hook(error, delay, attempt + 1) if hook is not None else None
 
 
 class Transport:
@@ -247,7 +248,9 @@ class Transport:
                     if isinstance(exc, ModelError):
                         raise
                     raise error from exc
-                _log_retry(error, delay, attempt, on_retry)
+                notified = _log_retry(error, delay, attempt, on_retry)
+                if notified is not None:
+                    await notified
                 await asyncio.sleep(delay)
                 attempt += 1
 
@@ -275,6 +278,8 @@ class Transport:
                 ) as response:
                     if response.status_code >= 400:
                         raise error_for_response(response, response.read())
+                    if _is_json(response):  # an error answered as JSON with status 200
+                        _answer_body(response, response.read())
                     decoder = SSEDecoder()
                     yield response.headers
                     for line in response.iter_lines():
@@ -310,6 +315,8 @@ class Transport:
                 ) as response:
                     if response.status_code >= 400:
                         raise error_for_response(response, await response.aread())
+                    if _is_json(response):  # an error answered as JSON with status 200
+                        _answer_body(response, await response.aread())
                     decoder = SSEDecoder()
                     yield response.headers
                     async for line in response.aiter_lines():
@@ -328,7 +335,9 @@ class Transport:
                 delay = None if delivered else retry_delay(error, attempt, self.max_retries)
                 if delay is None:
                     raise error from exc
-                _log_retry(error, delay, attempt, on_retry)
+                notified = _log_retry(error, delay, attempt, on_retry)
+                if notified is not None:
+                    await notified
                 await asyncio.sleep(delay)
                 attempt += 1
 
@@ -336,6 +345,11 @@ class Transport:
         if isinstance(exc, MalformedEventError):
             return IncompleteStreamError(str(exc))
         return self._error(exc, "between_chunks" if delivered else "first_byte")
+
+
+def _is_json(response: httpx.Response) -> bool:
+    content_type = str(response.headers.get("content-type", ""))
+    return content_type.split(";")[0].strip().lower() == "application/json"
 
 
 def _checked_event(payload: Any) -> Any:

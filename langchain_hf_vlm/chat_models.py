@@ -24,6 +24,7 @@ from typing_extensions import Self
 
 from langchain_hf_vlm import _structured, _tools
 from langchain_hf_vlm._auth import bearer_token, request_headers
+from langchain_hf_vlm._callbacks import retry_reporter
 from langchain_hf_vlm._backends import (
     REMOVED_PROVIDERS,
     ROUTER_POLICIES,
@@ -302,7 +303,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         self.images.prepare(wire)
         self._identify(kwargs)
         request = self._request(wire, stop, False, kwargs)
-        answer = self.transport.post(request)
+        answer = self.transport.post(request, retry_reporter(run_manager))
         return chat_result(answer.body, inference_provider=_provider_header(answer.headers))
 
     async def _agenerate(
@@ -316,7 +317,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         await self.images.aprepare(wire)
         await self._aidentify(kwargs)
         request = self._request(wire, stop, False, kwargs)
-        answer = await self.transport.apost(request)
+        answer = await self.transport.apost(request, retry_reporter(run_manager))
         return chat_result(answer.body, inference_provider=_provider_header(answer.headers))
 
     def _stream(
@@ -330,7 +331,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         self.images.prepare(wire)
         self._identify(kwargs)
         request = self._request(wire, stop, True, kwargs)
-        events = self.transport.stream(request)
+        events = self.transport.stream(request, retry_reporter(run_manager))
         session = _StreamSession()
         try:
             for event in events:
@@ -352,7 +353,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         await self.images.aprepare(wire)
         await self._aidentify(kwargs)
         request = self._request(wire, stop, True, kwargs)
-        events = self.transport.astream(request)
+        events = self.transport.astream(request, retry_reporter(run_manager))
         session = _StreamSession()
         try:
             async for event in events:
