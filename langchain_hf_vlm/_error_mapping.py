@@ -34,6 +34,8 @@ _BY_STATUS: dict[int, type[HuggingFaceVLMHTTPError]] = {
 _CONTEXT_OVERFLOW = re.compile(
     r"context length|context window|maximum context|too many tokens|prompt is too long|"
     r"input is too long|`?inputs?`? tokens \+ `?max_new_tokens`? must be|"
+    r"`?inputs?`? must have less than \d+ tokens|"
+    r"decoder prompt \(length \d+\) is longer than the maximum model length|"
     r"longer than the model'?s? (maximum|max)|exceeds? the (model'?s? )?max",
     re.IGNORECASE,
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +26,8 @@ from langchain_core.messages import (
 
 from langchain_hf_vlm._mime import SUPPORTED_IMAGE_TYPES, decode_base64, sniff_image_mime
 from langchain_hf_vlm.errors import InvalidContentError
+
+_IMAGE_MIME = re.compile(r"image/[a-z0-9][a-z0-9.+-]*")
 
 WireMessage = dict[str, Any]
 WirePart = dict[str, Any]
@@ -293,7 +296,7 @@ def _from_data(data: Any, mime_type: Any) -> str:
             "image data has no mime type and is not PNG, JPEG, GIF or WebP; "
             f"supported types: {', '.join(SUPPORTED_IMAGE_TYPES)}"
         )
-    if not mime.startswith("image/"):
+    if not _IMAGE_MIME.fullmatch(mime):
         raise ValueError(f"mime type {mime!r} is not an image type")
     return f"data:{mime};base64,{text}"
 

@@ -68,7 +68,9 @@ class HuggingFaceVLMHTTPError(HfHubHTTPError, ModelError):
         self.error_type = error_type
 
     def __reduce_ex__(self, protocol: Any) -> Any:
-        return (_rebuild_http_error, (type(self), str(self), self.response, self.server_message))
+        # The state carries what __init__ cannot rebuild (error_type, retry_after).
+        args = (type(self), str(self), self.response, self.server_message)
+        return (_rebuild_http_error, args, dict(self.__dict__))
 
 
 def _rebuild_http_error(
