@@ -36,7 +36,7 @@ realserver: $(VENV)/.installed $(SERVE_VENV)/.installed
 
 test: lint unit protocol
 
-demo: $(VENV)/.installed $(SERVE_VENV)/.installed
+demo: $(VENV)/.installed
 	$(VENV)/bin/python examples/quickstart.py
 
 bench: $(VENV)/.installed

@@ -23,19 +23,36 @@ def open_model(args: argparse.Namespace, stack: ExitStack, **fields: object) -> 
     """The model the arguments ask for; without HF_TOKEN or --base-url, a tiny local one."""
     base_url, model_name = args.base_url, args.model
     if base_url is None and not os.environ.get("HF_TOKEN"):
-        sys.path.insert(0, str(REPO))
-        from tests.realserver.tiny_server import TinyVLMServer
-
-        print("No HF_TOKEN and no --base-url: starting a tiny local test model (built offline).")
-        server = stack.enter_context(TinyVLMServer())
-        base_url, model_name = server.url, server.model
-        print(
-            "NOTE: the answer comes from a tiny test model with canned replies, not a real\n"
-            "      VLM. For a real model set HF_TOKEN (Hugging Face router), or pass\n"
-            "      --base-url and --model for TGI, vLLM, llama.cpp or `transformers serve`.\n"
-        )
+        base_url, model_name = _local_server(stack)
     return ChatHuggingFaceVLM(
         model=model_name or DEFAULT_ROUTER_MODEL,
         base_url=base_url,
         **fields,  # type: ignore[arg-type]
     )
+
+
+def _local_server(stack: ExitStack) -> tuple[str, str]:
+    """The tiny offline VLM under transformers serve, or else the scripted protocol server."""
+    sys.path.insert(0, str(REPO))
+    try:
+        from tests.realserver.tiny_server import TinyVLMServer
+    except ImportError:
+        from tests.servers.chat_server import ChatServer
+
+        print("No HF_TOKEN and no --base-url: starting the local scripted test server.")
+        print(
+            "NOTE: the answer comes from a scripted test server that echoes what it received\n"
+            "      (how many images, the question), not from a model. For a real model set\n"
+            "      HF_TOKEN (Hugging Face router), or pass --base-url and --model for TGI,\n"
+            "      vLLM, llama.cpp or `transformers serve`.\n"
+        )
+        scripted = stack.enter_context(ChatServer("vllm"))
+        return scripted.url, "tiny/vlm"
+    print("No HF_TOKEN and no --base-url: starting a tiny local test model (built offline).")
+    server = stack.enter_context(TinyVLMServer())
+    print(
+        "NOTE: the answer comes from a tiny test model with canned replies, not a real\n"
+        "      VLM. For a real model set HF_TOKEN (Hugging Face router), or pass\n"
+        "      --base-url and --model for TGI, vLLM, llama.cpp or `transformers serve`.\n"
+    )
+    return server.url, server.model
