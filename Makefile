@@ -5,13 +5,26 @@ SERVE_VENV ?= .venv-serve
 PIP = --disable-pip-version-check --no-input -q
 export LANGCHAIN_HF_VLM_SERVE_VENV ?= $(abspath $(SERVE_VENV))
 
-.PHONY: test demo lint unit protocol realserver bench clean
+.PHONY: test demo lint unit protocol hub2 realserver bench clean
 
-$(VENV)/.installed: pyproject.toml
+# constraints.txt pins the test environment so that CI runs what was tested here.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP) --upgrade pip
-	$(VENV)/bin/pip install $(PIP) -e '.[test,images,compare]'
+	$(VENV)/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,compare]'
 	touch $@
+
+# huggingface_hub 2.x (httpx2) in its own environment: the package supports both majors.
+.venv-hub2/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv .venv-hub2
+	grep -v '^huggingface_hub==' constraints.txt > .venv-hub2/constraints.txt
+	.venv-hub2/bin/pip install $(PIP) -c .venv-hub2/constraints.txt -e '.[test,images]' \
+		'huggingface_hub==2.4.0' langchain
+	touch $@
+
+hub2: .venv-hub2/.installed
+	.venv-hub2/bin/pytest tests/unit --disable-socket --allow-unix-socket -q
+	.venv-hub2/bin/pytest tests/protocol --ignore=tests/protocol/test_comparison.py -q
 
 # transformers serve with the tiny test VLM. torch is pinned: the CPU wheel (never unpinned).
 $(SERVE_VENV)/.installed:
@@ -34,7 +47,7 @@ protocol: $(VENV)/.installed
 realserver: $(VENV)/.installed $(SERVE_VENV)/.installed
 	$(VENV)/bin/pytest tests/realserver -q
 
-test: lint unit protocol
+test: lint unit protocol hub2
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/python examples/quickstart.py
@@ -43,4 +56,4 @@ bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) $(SERVE_VENV) .cache
+	rm -rf $(VENV) $(SERVE_VENV) .venv-hub2 .cache
