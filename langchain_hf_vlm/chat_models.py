@@ -24,7 +24,6 @@ from typing_extensions import Self
 
 from langchain_hf_vlm import _structured, _tools
 from langchain_hf_vlm._auth import bearer_token, request_headers
-from langchain_hf_vlm._callbacks import retry_reporter
 from langchain_hf_vlm._backends import (
     REMOVED_PROVIDERS,
     ROUTER_POLICIES,
@@ -32,6 +31,7 @@ from langchain_hf_vlm._backends import (
     Endpoint,
     resolve_endpoint,
 )
+from langchain_hf_vlm._callbacks import retry_reporter
 from langchain_hf_vlm._images import (
     DEFAULT_MAX_PIXELS,
     DEFAULT_MAX_SIDE,
