@@ -1,0 +1,79 @@
+"""ChatHuggingFaceVLM construction, routing and LangChain conventions (no network)."""
+
+from __future__ import annotations
+
+import pytest
+
+from langchain_hf_vlm import ChatHuggingFaceVLM
+
+
+def test_constructs_without_any_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    model = ChatHuggingFaceVLM(model="Qwen/Qwen2.5-VL-7B-Instruct")
+    assert model.api_key is None
+    assert model.endpoint.url == "https://router.huggingface.co/v1/chat/completions"
+
+
+@pytest.mark.parametrize("provider", ["nebius", "hyperbolic", "sambanova"])
+def test_removed_provider_is_refused_with_the_valid_list(provider: str) -> None:
+    with pytest.raises(ValueError, match="was removed") as info:
+        ChatHuggingFaceVLM(model="m", provider=provider)
+    assert "together" in str(info.value)
+    assert "fastest" in str(info.value)
+
+
+def test_unknown_provider_is_refused_with_the_valid_list() -> None:
+    with pytest.raises(ValueError, match="unknown provider 'nope'") as info:
+        ChatHuggingFaceVLM(model="m", provider="nope")
+    assert "hf-inference" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"provider": "together", "base_url": "http://127.0.0.1:1"}, "cannot be combined"),
+        ({"model": "m:groq", "provider": "together"}, "already names a provider"),
+        ({"extra_body": {"temperature": 1}}, "extra_body repeats"),
+        ({"bill_to": "org", "base_url": "http://127.0.0.1:1"}, "bill_to applies"),
+        ({"base_url": "ftp://host"}, "http"),
+    ],
+)
+def test_contradictory_configuration_is_refused(fields: dict[str, object], problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        ChatHuggingFaceVLM(**{"model": "m", **fields})  # type: ignore[arg-type]
+
+
+def test_provider_suffix_is_sent_to_the_router() -> None:
+    model = ChatHuggingFaceVLM(model="Qwen/Qwen2.5-VL-7B-Instruct", provider="together")
+    assert model._wire_model(None) == "Qwen/Qwen2.5-VL-7B-Instruct:together"
+    assert model._wire_model("other/model") == "other/model:together"
+    assert ChatHuggingFaceVLM(model="m:fastest")._wire_model(None) == "m:fastest"
+
+
+def test_ls_params_honour_a_per_call_model() -> None:
+    model = ChatHuggingFaceVLM(model="a", temperature=0, max_tokens=5, stop=["x"])
+    params = model._get_ls_params(model="b")
+    assert params == {
+        "ls_provider": "huggingface",
+        "ls_model_name": "b",
+        "ls_model_type": "chat",
+        "ls_temperature": 0,
+        "ls_max_tokens": 5,
+        "ls_stop": ["x"],
+    }
+
+
+def test_profile_is_honest() -> None:
+    profile = ChatHuggingFaceVLM(model="m").profile
+    assert profile is not None
+    assert profile["image_inputs"] is True
+    assert profile["tool_calling"] is True
+    assert profile["structured_output"] is True
+    assert profile["audio_inputs"] is False
+    assert profile["pdf_inputs"] is False
+
+
+def test_secret_is_never_in_repr() -> None:
+    model = ChatHuggingFaceVLM(model="m", api_key="hf_very_secret")
+    assert "hf_very_secret" not in repr(model)
+    assert "hf_very_secret" not in str(model)
