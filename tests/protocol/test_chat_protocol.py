@@ -23,10 +23,11 @@ from langchain_hf_vlm import (
     InvalidContentError,
     MissingTokenError,
 )
+from tests.pngs import tiny_png
 from tests.protocol.conftest import make_model
 from tests.servers.chat_server import ChatReply, ChatServer, Fault, Reply, Stream
 
-PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(32)).decode()
+PNG = base64.b64encode(tiny_png()).decode()
 
 
 def _image_message(question: str = "what is this?") -> HumanMessage:

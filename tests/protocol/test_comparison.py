@@ -18,9 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import struct
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -37,6 +35,7 @@ from openai import APIError as OpenAIAPIError
 from pydantic import ValidationError
 
 from langchain_hf_vlm import APIError, ChatHuggingFaceVLM, IncompleteStreamError
+from tests.pngs import tiny_png
 from tests.protocol.conftest import make_model
 from tests.servers.chat_server import ChatReply, ChatServer, Fault, RecordedRequest, Reply, Stream
 
@@ -47,24 +46,7 @@ OAI = "ChatOpenAI"
 _DISTRIBUTION = {HF: "langchain-huggingface", OAI: "langchain-openai"}
 
 
-def _png(width: int = 2, height: int = 2) -> bytes:
-    """A real (decodable) RGB PNG, built with the standard library."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data)
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
-PNG = base64.b64encode(_png()).decode()
+PNG = base64.b64encode(tiny_png()).decode()
 PNG_URI = f"data:image/png;base64,{PNG}"
 
 

@@ -1,0 +1,23 @@
+"""Real, decodable PNGs written with the standard library (no binary fixtures in the repo)."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+
+def tiny_png(width: int = 2, height: int = 2) -> bytes:
+    """A real RGB PNG of the given size."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
