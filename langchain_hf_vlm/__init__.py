@@ -16,6 +16,7 @@ from langchain_hf_vlm.errors import (
     PermissionDeniedError,
     RateLimitError,
 )
+from langchain_hf_vlm.images import image_block
 
 __all__ = [
     "APIConnectionError",
@@ -32,4 +33,5 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "image_block",
 ]
