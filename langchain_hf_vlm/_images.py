@@ -305,25 +305,9 @@ class ImagePipeline:
         return prepared
 
     def _reencoded(self, data: bytes, header: ImageHeader | None, number: int, where: str) -> str:
-        """The image resized and re-encoded with Pillow, as a data URI."""
-        if header is not None:
-            _check_input_pixels(header.width, header.height, self.settings, number, where)
-        if not _has_pillow():
-            raise _image_error(number, where, _needs_pillow(header, self.settings))
-        from PIL import UnidentifiedImageError
-
+        mime, encoded = reencode(data, header, self.settings, number=number, where=where)
         with self._lock:
             self.stats.decoded += 1
-        try:
-            mime, encoded = _resize_and_encode(data, self.settings, number, where)
-        except InvalidContentError:
-            raise
-        except _PILLOW_ERRORS as exc:
-            if header is None and isinstance(exc, UnidentifiedImageError):
-                problem = f"it is not an image format Pillow can read (starts with {data[:8]!r})"
-            else:
-                problem = f"the image data is corrupt or truncated ({exc})"
-            raise _image_error(number, where, problem) from exc
         return _data_uri(mime, encoded)
 
     # ---- the request size guard
@@ -509,7 +493,7 @@ def _fits(header: ImageHeader | None, settings: ImageSettings) -> bool:
 
 
 def _check_input_pixels(
-    width: int, height: int, settings: ImageSettings, number: int, where: str
+    width: int, height: int, settings: ImageSettings, number: int | None, where: str
 ) -> None:
     if width * height > settings.max_input_pixels:
         raise _image_error(
@@ -630,8 +614,50 @@ def _has_pillow() -> bool:
     return True
 
 
+def reencode(
+    data: bytes,
+    header: ImageHeader | None,
+    settings: ImageSettings,
+    *,
+    number: int | None,
+    where: str,
+) -> tuple[str, bytes]:
+    """Decode an image with Pillow, resize it to the limits, and encode it as JPEG or PNG.
+
+    Args:
+        data: The image file's bytes.
+        header: What :func:`read_image_header` found in them, if anything.
+        settings: The limits.
+        number: The image's position in the request, for error messages (None: not in one).
+        where: Where the image comes from, for error messages.
+
+    Returns:
+        The mime type and the bytes of the new file.
+
+    Raises:
+        InvalidContentError: Pillow is missing, the image is too large to decode, or its data
+            is corrupt, truncated or of no format Pillow reads.
+    """
+    if header is not None:
+        _check_input_pixels(header.width, header.height, settings, number, where)
+    if not _has_pillow():
+        raise _image_error(number, where, _needs_pillow(header, settings))
+    from PIL import UnidentifiedImageError
+
+    try:
+        return _resize_and_encode(data, settings, number, where)
+    except InvalidContentError:
+        raise
+    except _PILLOW_ERRORS as exc:
+        if header is None and isinstance(exc, UnidentifiedImageError):
+            problem = f"it is not an image format Pillow can read (starts with {data[:8]!r})"
+        else:
+            problem = f"the image data is corrupt or truncated ({exc})"
+        raise _image_error(number, where, problem) from exc
+
+
 def _resize_and_encode(
-    data: bytes, settings: ImageSettings, number: int, where: str
+    data: bytes, settings: ImageSettings, number: int | None, where: str
 ) -> tuple[str, bytes]:
     from PIL import Image
 
@@ -763,7 +789,9 @@ def _skeleton_bytes(wire_messages: Sequence[dict[str, Any]]) -> int:
     return len(json.dumps(skeleton, ensure_ascii=False, separators=(",", ":")).encode())
 
 
-def _image_error(number: int, where: str, problem: str) -> InvalidContentError:
+def _image_error(number: int | None, where: str, problem: str) -> InvalidContentError:
+    if number is None:
+        return InvalidContentError(f"{where}: {problem}")
     return InvalidContentError(f"image {number} of the request ({where}): {problem}")
 
 
@@ -789,5 +817,6 @@ __all__ = [
     "encode_image",
     "is_photo",
     "read_image_header",
+    "reencode",
     "target_size",
 ]

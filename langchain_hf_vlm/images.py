@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeGuard, Union
 from langchain_hf_vlm import _images
 from langchain_hf_vlm._images import (
     DEFAULT_JPEG_QUALITY,
-    DEFAULT_MAX_INPUT_PIXELS,
+    ImageSettings,
     encode_image,
     is_photo,
     read_image_header,
+    reencode,
 )
 from langchain_hf_vlm._mime import decode_base64, sniff_image_mime
 
@@ -30,6 +31,8 @@ ImageSource: TypeAlias = Union[str, "os.PathLike[str]", bytes, bytearray, memory
 """A file path, raw bytes, a PIL image, an http(s) URL or a ``data:`` URI."""
 
 _DETAILS = ("auto", "low", "high")
+_NO_LIMITS = ImageSettings(max_pixels=None, max_side=None)
+"""A block keeps the image's size; the model sizes it when it sends it."""
 
 
 def image_block(
@@ -120,7 +123,7 @@ def _from_data_uri(uri: str) -> dict[str, Any]:
 def _from_bytes(data: bytes, where: str, encoded: str | None = None) -> dict[str, Any]:
     header = read_image_header(data)
     if header is not None:
-        text = encoded if encoded is not None else base64.b64encode(data).decode("ascii")
+        text = encoded if encoded is not None else _base64(data)
         return {"type": "image", "base64": text, "mime_type": header.mime_type}
     mime = sniff_image_mime(data)
     if mime is not None:
@@ -135,34 +138,23 @@ def _from_bytes(data: bytes, where: str, encoded: str | None = None) -> dict[str
 
 def _converted(data: bytes, where: str) -> dict[str, Any]:
     """Formats servers do not take (BMP, TIFF...), re-encoded as PNG or JPEG with Pillow."""
-    import io
-
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            if width * height > DEFAULT_MAX_INPUT_PIXELS:
-                raise ValueError(f"{where}: {width}x{height} pixels is too large to decode")
-            image.load()
-            return _from_pil(image)
-    except UnidentifiedImageError:
-        raise ValueError(
-            f"{where}: not an image format Pillow can read (starts with {data[:8]!r})"
-        ) from None
-    except (OSError, SyntaxError, EOFError) as exc:
-        raise ValueError(f"{where}: corrupt or truncated image data ({exc})") from None
+    mime, converted = reencode(data, None, _NO_LIMITS, number=None, where=where)
+    return {"type": "image", "base64": _base64(converted), "mime_type": mime}
 
 
 def _from_pil(image: Image.Image) -> dict[str, Any]:
     mime, data = encode_image(image, DEFAULT_JPEG_QUALITY, photo=is_photo(image, image.format))
-    return {"type": "image", "base64": base64.b64encode(data).decode("ascii"), "mime_type": mime}
+    return {"type": "image", "base64": _base64(data), "mime_type": mime}
 
 
 def _is_pil_image(source: object) -> TypeGuard[Image.Image]:
     # A PIL image exists only if Pillow was imported; checking sys.modules avoids importing it.
     module = sys.modules.get("PIL.Image")
     return module is not None and isinstance(source, module.Image)
+
+
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def _short(text: str) -> str:

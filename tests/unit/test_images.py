@@ -7,6 +7,8 @@ import base64
 import io
 import random
 import struct
+import subprocess
+import sys
 import threading
 import time
 import zlib
@@ -210,7 +212,7 @@ def test_files_bytes_and_urls_need_no_pillow(tmp_path: Path, no_pillow: None) ->
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        (b"hello, world", r"image bytes \(12 bytes\): not an image format Pillow can read"),
+        (b"hello, world", r"image bytes \(12 bytes\): it is not an image format Pillow can read"),
         (b"\x89PNG\r\n\x1a\n" + bytes(8), r"image bytes .*image/png header is corrupt"),
         ("data:image/png;base64,!!!!", r"data URI 'data:image/png;base64,!!!!': invalid base64"),
         ("data:image/png,abc", r"must look like data:<mime>;base64"),
@@ -377,7 +379,7 @@ def test_transparency_is_kept_as_png() -> None:
     (url,) = prepared(image_block(image))
     result = open_uri(url)
     assert url.startswith("data:image/png;base64,")
-    assert (result.mode, result.size) == ("RGBA", (64, 42))
+    assert (result.mode, result.size) == ("RGBA", (64, 43))
     assert result.getpixel((0, 0))[3] == 0  # type: ignore[index]
     assert result.getpixel((32, 21))[3] == 255  # type: ignore[index]
 
@@ -650,3 +652,34 @@ def test_text_only_payload_is_untouched() -> None:
 def test_settings_are_validated(options: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="must be"):
         ImageSettings(**options)
+
+
+def test_package_works_where_pillow_cannot_be_imported() -> None:
+    """The real thing, not the hook: a fresh interpreter in which importing PIL fails."""
+    script = f"""
+import sys
+class NoPillow:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "PIL":
+            raise ImportError("no Pillow here")
+sys.meta_path.insert(0, NoPillow())
+from langchain_core.messages import HumanMessage
+from langchain_hf_vlm import InvalidContentError, image_block
+from langchain_hf_vlm._images import ImagePipeline, ImageSettings
+from langchain_hf_vlm._messages import to_wire_messages
+small = {png((4, 3))!r}
+wire = to_wire_messages([HumanMessage(content=[image_block(small)])])
+ImagePipeline(ImageSettings()).prepare(wire)
+assert wire[0]["content"][0]["image_url"]["url"].endswith({b64(png((4, 3)))!r})
+large = {png((2000, 1500))!r}
+try:
+    ImagePipeline(ImageSettings()).prepare(
+        to_wire_messages([HumanMessage(content=[image_block(large)])])
+    )
+except InvalidContentError as error:
+    assert "2000x1500" in str(error), error
+else:
+    raise AssertionError("no error")
+assert "PIL" not in sys.modules
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
