@@ -53,7 +53,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/python examples/quickstart.py
 
 bench: $(VENV)/.installed
-	$(VENV)/bin/python benchmarks/run.py
+	$(VENV)/bin/python benchmarks/images.py
 
 clean:
 	rm -rf $(VENV) $(SERVE_VENV) .venv-hub2 .cache
