@@ -44,12 +44,13 @@ unit: $(VENV)/.installed
 protocol: $(VENV)/.installed
 	$(VENV)/bin/pytest tests/protocol tests/servers -q
 
+# The tiny VLM is built on first use into .cache/tiny-vlm/ (about 20 s) and reused after.
 realserver: $(VENV)/.installed $(SERVE_VENV)/.installed
-	$(VENV)/bin/pytest tests/realserver -q
+	$(VENV)/bin/pytest tests/realserver tests/live -q -rxs
 
-test: lint unit protocol hub2
+test: lint unit protocol hub2 realserver
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed $(SERVE_VENV)/.installed
 	$(VENV)/bin/python examples/quickstart.py
 
 bench: $(VENV)/.installed

@@ -34,25 +34,32 @@ def open_model(args: argparse.Namespace, stack: ExitStack, **fields: object) -> 
 def _local_server(stack: ExitStack) -> tuple[str, str]:
     """The tiny offline VLM under transformers serve, or else the scripted protocol server."""
     sys.path.insert(0, str(REPO))
-    try:
-        from tests.realserver.tiny_server import TinyVLMServer
-    except ImportError:
-        from tests.servers.chat_server import ChatServer
+    from tests.realserver.tiny_server import ServeEnvironmentMissing, TinyVLMServer
 
-        print("No HF_TOKEN and no --base-url: starting the local scripted test server.")
-        print(
-            "NOTE: the answer comes from a scripted test server that echoes what it received\n"
-            "      (how many images, the question), not from a model. For a real model set\n"
-            "      HF_TOKEN (Hugging Face router), or pass --base-url and --model for TGI,\n"
-            "      vLLM, llama.cpp or `transformers serve`.\n"
-        )
-        scripted = stack.enter_context(ChatServer("vllm"))
-        return scripted.url, "tiny/vlm"
-    print("No HF_TOKEN and no --base-url: starting a tiny local test model (built offline).")
-    server = stack.enter_context(TinyVLMServer())
+    print("No HF_TOKEN and no --base-url: starting a tiny local test model (built offline;")
+    print("the first run builds it, about 20 s).")
+    try:
+        server = stack.enter_context(TinyVLMServer())
+    except ServeEnvironmentMissing as exc:
+        return _scripted_server(stack, str(exc))
     print(
         "NOTE: the answer comes from a tiny test model with canned replies, not a real\n"
         "      VLM. For a real model set HF_TOKEN (Hugging Face router), or pass\n"
         "      --base-url and --model for TGI, vLLM, llama.cpp or `transformers serve`.\n"
     )
     return server.url, server.model
+
+
+def _scripted_server(stack: ExitStack, why: str) -> tuple[str, str]:
+    from tests.servers.chat_server import ChatServer
+
+    print(f"The tiny model cannot run here ({why}).")
+    print("Starting the scripted test server instead.")
+    print(
+        "NOTE: the answer comes from a scripted test server that echoes what it received\n"
+        "      (how many images, the question), not from a model. For a real model set\n"
+        "      HF_TOKEN (Hugging Face router), or pass --base-url and --model for TGI,\n"
+        "      vLLM, llama.cpp or `transformers serve`.\n"
+    )
+    scripted = stack.enter_context(ChatServer("vllm"))
+    return scripted.url, "tiny/vlm"

@@ -11,7 +11,6 @@ the whole path runs on any machine. That model's answers are canned, not real vi
 from __future__ import annotations
 
 import argparse
-import base64
 import struct
 import zlib
 from contextlib import ExitStack
@@ -19,6 +18,8 @@ from pathlib import Path
 
 from _target import add_target_arguments, open_model
 from langchain_core.messages import HumanMessage
+
+from langchain_hf_vlm import image_block
 
 
 def sample_png(width: int = 64, height: int = 48) -> bytes:
@@ -54,7 +55,8 @@ def main() -> None:
     with ExitStack() as stack:
         model = open_model(args, stack, max_tokens=200)
         data = args.image.read_bytes() if args.image else sample_png()
-        message = HumanMessage(content=[{"type": "text", "text": args.question}, _file_block(data)])
+        # image_block: a plain LangChain image block, mime type read from the bytes
+        message = HumanMessage(content=[{"type": "text", "text": args.question}, image_block(data)])
         print(f"model: {model.model} at {model.endpoint.url}")
         print(f"question: {args.question}\nanswer: ", end="", flush=True)
         full = None
@@ -65,15 +67,6 @@ def main() -> None:
         if full is not None:
             print(f"usage: {full.usage_metadata}")
             print(f"finish reason: {full.response_metadata.get('finish_reason')}")
-
-
-def _file_block(data: bytes) -> dict[str, str]:
-    from langchain_hf_vlm._mime import sniff_image_mime
-
-    mime = sniff_image_mime(data)
-    if mime is None:
-        raise SystemExit("the image must be PNG, JPEG, GIF or WebP")
-    return {"type": "image", "base64": base64.b64encode(data).decode(), "mime_type": mime}
 
 
 if __name__ == "__main__":

@@ -3,10 +3,17 @@
 A *dialect* is what a server expects beyond the common chat-completion protocol. The
 differences are data in :data:`DIALECTS`, read by the payload builder; nothing else in the
 package branches on the kind of server.
+
+Hosts differ too: an Inference Endpoint may be scaled to zero. Its proxy answers 503 while a
+replica starts, unless the request carries ``X-Scale-Up-Timeout``, in which case the proxy
+holds the request for up to that many seconds
+(https://huggingface.co/docs/inference-endpoints/guides/autoscaling). The transport waits
+for such an endpoint within the model's timeout.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -18,8 +25,16 @@ Backend = Literal["auto", "router", "tgi", "vllm", "openai"]
 ROUTER_URL = constants.INFERENCE_PROXY_TEMPLATE.format(provider="v1") + "/chat/completions"
 ROUTER_POLICIES = ("auto", "fastest", "cheapest")
 REMOVED_PROVIDERS = ("hyperbolic", "nebius", "sambanova")
-_HF_HOST_SUFFIXES = (".huggingface.co", ".endpoints.huggingface.cloud", ".hf.space")
+INFERENCE_ENDPOINTS_SUFFIX = ".endpoints.huggingface.cloud"
+_HF_HOST_SUFFIXES = (".huggingface.co", INFERENCE_ENDPOINTS_SUFFIX, ".hf.space")
 _HF_HOSTS = ("huggingface.co",)
+SCALE_UP_HEADER = "X-Scale-Up-Timeout"
+SCALE_UP_WAIT_WITHOUT_TIMEOUT = 600.0
+"""How long to wait for a server to start when the model has no timeout (the documentation's
+example value of ``X-Scale-Up-Timeout``)."""
+_SCALE_UP_SHARE = 0.9
+"""The proxy may hold a request for this share of the client's timeout, so that its answer
+arrives before the client stops waiting for the first byte."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,31 @@ class Endpoint:
     hf_host: bool
     dialect_known: bool = True
     """False when the dialect was guessed; a probe of ``/info`` can then tell TGI apart."""
+    wait_for_scale_up: bool | None = None
+    """The user's choice about scaled-to-zero handling; None leaves it to the host rule."""
+
+    @property
+    def scales_to_zero(self) -> bool:
+        """Whether the server may be a scaled-to-zero Inference Endpoint whose 503 answers
+        mean "a replica is starting"."""
+        if self.wait_for_scale_up is not None:
+            return self.wait_for_scale_up
+        return is_inference_endpoint(self.url)
+
+    def with_scale_up_header(
+        self, headers: Mapping[str, str], timeout: float | None
+    ) -> dict[str, str]:
+        """``headers`` plus ``X-Scale-Up-Timeout`` for an endpoint that may be scaled to zero,
+        unless the caller already set that header."""
+        merged = dict(headers)
+        if not self.scales_to_zero or SCALE_UP_HEADER.lower() in map(str.lower, merged):
+            return merged
+        if timeout is None:
+            seconds = int(SCALE_UP_WAIT_WITHOUT_TIMEOUT)
+        else:
+            seconds = max(1, int(timeout * _SCALE_UP_SHARE))
+        merged[SCALE_UP_HEADER] = str(seconds)
+        return merged
 
     @property
     def info_url(self) -> str:
@@ -64,13 +104,23 @@ class Endpoint:
         """This endpoint with its dialect settled by the answer of :attr:`info_url`."""
         is_tgi = isinstance(info, dict) and "model_id" in info and "version" in info
         dialect = DIALECTS["tgi"] if is_tgi else self.dialect
-        return Endpoint(self.url, dialect, self.hf_host, dialect_known=True)
+        return Endpoint(self.url, dialect, self.hf_host, True, self.wait_for_scale_up)
 
 
 def is_hf_host(url: str) -> bool:
     """Whether the URL's host belongs to Hugging Face (router, Hub, Inference Endpoints)."""
     host = (urlsplit(url).hostname or "").lower()
     return host in _HF_HOSTS or host.endswith(_HF_HOST_SUFFIXES)
+
+
+def is_inference_endpoint(url: str) -> bool:
+    """Whether the URL's host is an Inference Endpoint (``*.endpoints.huggingface.cloud``)."""
+    return (urlsplit(url).hostname or "").lower().endswith(INFERENCE_ENDPOINTS_SUFFIX)
+
+
+def scale_up_wait(timeout: float | None) -> float:
+    """Seconds to wait, since the first attempt, for a server that answers "starting up"."""
+    return SCALE_UP_WAIT_WITHOUT_TIMEOUT if timeout is None else timeout
 
 
 def chat_completions_url(base_url: str) -> str:
@@ -83,11 +133,16 @@ def chat_completions_url(base_url: str) -> str:
     return url + "/v1/chat/completions"
 
 
-def resolve_endpoint(base_url: str | None, backend: Backend) -> Endpoint:
-    """The endpoint for a base URL (None: the Inference Providers router) and backend choice."""
+def resolve_endpoint(
+    base_url: str | None, backend: Backend, wait_for_scale_up: bool | None = None
+) -> Endpoint:
+    """The endpoint for a base URL (None: the Inference Providers router), backend choice and
+    scaled-to-zero choice (None: decided by the host)."""
     if base_url is None:
         if backend not in ("auto", "router"):
             raise ValueError(f"backend={backend!r} needs a base_url")
+        if wait_for_scale_up:
+            raise ValueError("wait_for_scale_up applies to an Inference Endpoint's base_url")
         return Endpoint(ROUTER_URL, DIALECTS["router"], hf_host=True)
     scheme = urlsplit(base_url).scheme
     if scheme not in ("http", "https"):
@@ -99,8 +154,8 @@ def resolve_endpoint(base_url: str | None, backend: Backend) -> Endpoint:
         host = (urlsplit(url).hostname or "").lower()
         if host == urlsplit(ROUTER_URL).hostname:
             backend = "router"
-        elif host.endswith(".endpoints.huggingface.cloud"):
+        elif is_inference_endpoint(url):
             backend = "tgi"
         else:
             backend, known = "openai", False
-    return Endpoint(url, DIALECTS[backend], hf_host=hf_host, dialect_known=known)
+    return Endpoint(url, DIALECTS[backend], hf_host, known, wait_for_scale_up)

@@ -792,7 +792,9 @@ def _skeleton_bytes(wire_messages: Sequence[dict[str, Any]]) -> int:
 def _image_error(number: int | None, where: str, problem: str) -> InvalidContentError:
     if number is None:
         return InvalidContentError(f"{where}: {problem}")
-    return InvalidContentError(f"image {number} of the request ({where}): {problem}")
+    return InvalidContentError(
+        f"image {number} of the request ({where}): {problem}", image_number=number
+    )
 
 
 def _shorten(url: str) -> str:

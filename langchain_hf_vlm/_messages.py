@@ -11,6 +11,7 @@ import base64
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -309,3 +310,40 @@ def iter_image_parts(wire_messages: Sequence[WireMessage]) -> Iterator[WirePart]
             for part in content:
                 if part.get("type") == "image_url":
                     yield part
+
+
+@contextmanager
+def locate_image_errors(messages: Sequence[BaseMessage]) -> Iterator[None]:
+    """Name the message and content block of an image that failed to prepare.
+
+    The image pipeline works on the payload and knows an image only by its position among the
+    request's images; that order is the order of the image blocks in ``messages`` (images from
+    tool results move to a user message, but never past another message's images).
+    """
+    try:
+        yield
+    except InvalidContentError as exc:
+        if exc.image_number is None or exc.message_index is not None:
+            raise
+        origin = _image_origin(messages, exc.image_number)
+        if origin is None:
+            raise
+        raise InvalidContentError(
+            exc.problem,
+            message_index=origin[0],
+            block_index=origin[1],
+            image_number=exc.image_number,
+        ) from exc
+
+
+def _image_origin(messages: Sequence[BaseMessage], number: int) -> tuple[int, int] | None:
+    seen = 0
+    for message_index, message in enumerate(messages):
+        if isinstance(message, AIMessage) or isinstance(message.content, str):
+            continue
+        for block_index, block in enumerate(message.content):
+            if isinstance(block, Mapping) and _image_url(block)[0] is not None:
+                seen += 1
+                if seen == number:
+                    return message_index, block_index
+    return None

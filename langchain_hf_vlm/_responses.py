@@ -271,16 +271,22 @@ class StreamAssembler:
     def _delta_message(self, delta: Mapping[str, Any]) -> AIMessageChunk | None:
         content = delta.get("content") or ""
         reasoning = _reasoning(delta)
-        tool_chunks = self._tool_call_chunks(delta.get("tool_calls") or [])
+        raw_calls = delta.get("tool_calls")
+        tool_chunks = self._tool_call_chunks(raw_calls) if raw_calls else []
         if not content and not reasoning and not tool_chunks:
             return None
-        additional_kwargs = {"reasoning_content": reasoning} if reasoning else {}
+        # Most chunks carry text only: fields left at their defaults cost nothing to validate,
+        # which matters at thousands of chunks per answer.
+        optional: dict[str, Any] = {}
+        if reasoning:
+            optional["additional_kwargs"] = {"reasoning_content": reasoning}
+        if tool_chunks:
+            optional["tool_call_chunks"] = tool_chunks
         return AIMessageChunk(
             content=content,
             id=self._response_id,
-            additional_kwargs=additional_kwargs,
-            tool_call_chunks=tool_chunks,
             response_metadata={"model_provider": MODEL_PROVIDER},
+            **optional,
         )
 
     def _tool_call_chunks(self, raw_calls: list[Mapping[str, Any]]) -> list[ToolCallChunk]:

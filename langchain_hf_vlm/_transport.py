@@ -3,6 +3,10 @@
 Sync and async share the retry policy, error classification and SSE decoding; only the I/O
 calls differ. Streams are read to the end (past ``[DONE]``) so that their connection goes
 back to the pool, and closed at once when the caller stops early.
+
+A server that is starting up (a scaled-to-zero Inference Endpoint, or any server whose 503
+says the model is loading) is retried past ``max_retries`` for as long as the model's timeout
+allows, counted from the first attempt.
 """
 
 from __future__ import annotations
@@ -11,15 +15,17 @@ import asyncio
 import json
 import logging
 import random
+import re
 import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn, TypeGuard
 
 from langchain_core.exceptions import ModelError
 
+from langchain_hf_vlm._backends import scale_up_wait
 from langchain_hf_vlm._error_mapping import error_for_response, message_from_payload
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._sse import DONE, MalformedEventError, SSEDecoder
@@ -38,6 +44,11 @@ MAX_RETRY_AFTER = 60.0
 _BASE_DELAY = 0.5
 _MAX_DELAY = 8.0
 _PROBE_TIMEOUT = 5.0
+_STARTING_UP = re.compile(
+    r"currently loading|is loading|initiali[sz]ing|scaled ?to ?zero|scaling up", re.IGNORECASE
+)
+"""Words of a 503 answer from a server that is still starting: the serverless Inference API's
+``Model ... is currently loading``, and the states of an Inference Endpoint waking up."""
 
 RetryHook = Callable[[ModelError, float, int], Awaitable[None] | None]
 """Called before each retry with the error, the wait in seconds and the attempt number."""
@@ -51,6 +62,8 @@ class PreparedRequest:
     headers: Mapping[str, str]
     body: bytes
     stream: bool
+    scales_to_zero: bool = False
+    """The server may be a scaled-to-zero Inference Endpoint: any 503 means "starting up"."""
 
 
 @dataclass
@@ -61,10 +74,45 @@ class Answer:
     headers: Mapping[str, str]
 
 
-def retry_delay(error: ModelError, attempt: int, max_retries: int) -> float | None:
-    """Seconds to wait before retrying after ``error`` on ``attempt`` (0-based), or None."""
-    if attempt >= max_retries or not _is_retryable(error):
-        return None
+class Retries:
+    """The retry policy of one request, shared by the sync and async loops (which only sleep).
+
+    Retryable errors are retried ``max_retries`` times. A server that is starting up is retried
+    further, until the next attempt would begin later than ``wake_budget`` seconds after the
+    first one.
+    """
+
+    def __init__(self, max_retries: int, wake_budget: float, scales_to_zero: bool) -> None:
+        self.max_retries = max_retries
+        self.wake_budget = wake_budget
+        self.scales_to_zero = scales_to_zero
+        self.attempt = 0
+        self.started = time.monotonic()
+
+    def next_wait(self, error: ModelError, cause: BaseException) -> float:
+        """Seconds to wait before the next attempt after ``error`` (raised as ``cause``).
+
+        Raises:
+            ModelError: ``error`` when there is no next attempt, or, when a starting server
+                outlasted the wait budget, an error that says so.
+        """
+        if not _is_retryable(error):
+            _reraise(error, cause)
+        delay = _backoff(error, self.attempt)
+        if self.attempt < self.max_retries:
+            pass
+        elif is_starting_up(error, self.scales_to_zero):
+            waited = time.monotonic() - self.started
+            if waited + delay > self.wake_budget:
+                raise _still_starting(error, waited, self.wake_budget) from cause
+        else:
+            _reraise(error, cause)
+        self.attempt += 1
+        return delay
+
+
+def _backoff(error: ModelError, attempt: int) -> float:
+    """The server's ``Retry-After`` (capped), or exponential backoff with jitter."""
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         return float(min(retry_after, MAX_RETRY_AFTER))
@@ -76,6 +124,38 @@ def _is_retryable(error: ModelError) -> bool:
     if isinstance(error, HuggingFaceVLMHTTPError):
         return error.status_code in RETRY_STATUSES
     return isinstance(error, (APIConnectionError, APITimeoutError))
+
+
+def is_starting_up(error: ModelError, scales_to_zero: bool) -> TypeGuard[HuggingFaceVLMHTTPError]:
+    """Whether ``error`` is a 503 from a server that is still starting: any 503 of an endpoint
+    that may be scaled to zero, or a 503 whose body says the model is loading (the serverless
+    Inference API's ``{"error": "Model ... is currently loading", "estimated_time": 20.0}``)."""
+    if not isinstance(error, HuggingFaceVLMHTTPError) or error.status_code != 503:
+        return False
+    if scales_to_zero or _STARTING_UP.search(error.server_message or ""):
+        return True
+    try:
+        body = json.loads(error.response.content)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and "estimated_time" in body
+
+
+def _still_starting(error: HuggingFaceVLMHTTPError, waited: float, budget: float) -> APIError:
+    return APIError(
+        f"the server was still starting up after {waited:.1f}s of retries, and waiting longer "
+        f"would exceed the model's timeout of {budget:g}s (raise timeout to wait longer for a "
+        f"scaled-to-zero endpoint): {error}",
+        response=error.response,
+        server_message=error.server_message,
+        error_type=error.error_type,
+    )
+
+
+def _reraise(error: ModelError, cause: BaseException) -> NoReturn:
+    if error is cause:
+        raise error
+    raise error from cause
 
 
 def _transport_error(
@@ -141,11 +221,36 @@ def _answer_body(response: httpx.Response, content: bytes) -> dict[str, Any]:
     return body
 
 
+def _error_answer(response: httpx.Response, content: bytes) -> HuggingFaceVLMHTTPError:
+    """The error for an HTTP error answer; a server error's connection is not reused.
+
+    uvicorn-based servers (``transformers serve`` among them) answer an unhandled exception with
+    a plain-text 500 and then drop the kept-alive connection without a ``Connection: close``: a
+    request sent on it next is reset. Closing the connection that carried a 5xx costs one
+    reconnect and keeps the next request, retried or not, off a dead socket.
+    """
+    if response.status_code >= 500:
+        close = getattr(response.extensions.get("network_stream"), "close", None)
+        if callable(close):
+            close()
+    return error_for_response(response, content)
+
+
+async def _aerror_answer(response: httpx.Response, content: bytes) -> HuggingFaceVLMHTTPError:
+    """Async twin of :func:`_error_answer`."""
+    if response.status_code >= 500:
+        aclose = getattr(response.extensions.get("network_stream"), "aclose", None)
+        if callable(aclose):
+            await aclose()
+    return error_for_response(response, content)
+
+
 def _log_retry(
     error: ModelError, delay: float, attempt: int, hook: RetryHook | None
 ) -> Awaitable[None] | None:
-    logger.debug("retrying in %.2fs (attempt %d) after %s", delay, attempt + 1, error)
-    return hook(error, delay, attempt + 1) if hook is not None else None
+    """Log and report the retry numbered ``attempt`` (1-based)."""
+    logger.debug("retrying in %.2fs (attempt %d) after %s", delay, attempt, error)
+    return hook(error, delay, attempt) if hook is not None else None
 
 
 class Transport:
@@ -210,49 +315,43 @@ class Transport:
 
     # ---- non-streaming
 
+    def _retries(self, request: PreparedRequest) -> Retries:
+        """A fresh retry policy for ``request``."""
+        return Retries(self.max_retries, scale_up_wait(self.timeout), request.scales_to_zero)
+
     def post(self, request: PreparedRequest, on_retry: RetryHook | None = None) -> Answer:
-        attempt = 0
+        retries = self._retries(request)
         while True:
             try:
                 response = self.client().post(
                     request.url, content=request.body, headers=request.headers
                 )
                 if response.status_code >= 400:
-                    raise error_for_response(response, response.content)
+                    raise _error_answer(response, response.content)
                 return Answer(_answer_body(response, response.content), response.headers)
             except (httpx.HTTPError, HuggingFaceVLMHTTPError) as exc:
                 error = self._error(exc, "first_byte")
-                delay = retry_delay(error, attempt, self.max_retries)
-                if delay is None:
-                    if isinstance(exc, ModelError):
-                        raise
-                    raise error from exc
-                _log_retry(error, delay, attempt, on_retry)
+                delay = retries.next_wait(error, exc)
+                _log_retry(error, delay, retries.attempt, on_retry)
                 time.sleep(delay)
-                attempt += 1
 
     async def apost(self, request: PreparedRequest, on_retry: RetryHook | None = None) -> Answer:
-        attempt = 0
+        retries = self._retries(request)
         while True:
             try:
                 response = await self.async_client().post(
                     request.url, content=request.body, headers=request.headers
                 )
                 if response.status_code >= 400:
-                    raise error_for_response(response, response.content)
+                    raise await _aerror_answer(response, response.content)
                 return Answer(_answer_body(response, response.content), response.headers)
             except (httpx.HTTPError, HuggingFaceVLMHTTPError) as exc:
                 error = self._error(exc, "first_byte")
-                delay = retry_delay(error, attempt, self.max_retries)
-                if delay is None:
-                    if isinstance(exc, ModelError):
-                        raise
-                    raise error from exc
-                notified = _log_retry(error, delay, attempt, on_retry)
+                delay = retries.next_wait(error, exc)
+                notified = _log_retry(error, delay, retries.attempt, on_retry)
                 if notified is not None:
                     await notified
                 await asyncio.sleep(delay)
-                attempt += 1
 
     @staticmethod
     def _error(exc: Exception, phase_read: Literal["first_byte", "between_chunks"]) -> ModelError:
@@ -269,7 +368,7 @@ class Transport:
 
         Retries happen only before the first payload reaches the caller.
         """
-        attempt = 0
+        retries = self._retries(request)
         while True:
             delivered = False
             try:
@@ -277,7 +376,7 @@ class Transport:
                     "POST", request.url, content=request.body, headers=request.headers
                 ) as response:
                     if response.status_code >= 400:
-                        raise error_for_response(response, response.read())
+                        raise _error_answer(response, response.read())
                     if _is_json(response):  # an error answered as JSON with status 200
                         _answer_body(response, response.read())
                     decoder = SSEDecoder()
@@ -295,18 +394,17 @@ class Transport:
                     return
             except (httpx.HTTPError, HuggingFaceVLMHTTPError, MalformedEventError) as exc:
                 error = self._stream_error(exc, delivered)
-                delay = None if delivered else retry_delay(error, attempt, self.max_retries)
-                if delay is None:
+                if delivered:
                     raise error from exc
-                _log_retry(error, delay, attempt, on_retry)
+                delay = retries.next_wait(error, exc)
+                _log_retry(error, delay, retries.attempt, on_retry)
                 time.sleep(delay)
-                attempt += 1
 
     async def astream(
         self, request: PreparedRequest, on_retry: RetryHook | None = None
     ) -> AsyncGenerator[Any, None]:
         """Async twin of :meth:`stream`."""
-        attempt = 0
+        retries = self._retries(request)
         while True:
             delivered = False
             try:
@@ -314,7 +412,7 @@ class Transport:
                     "POST", request.url, content=request.body, headers=request.headers
                 ) as response:
                     if response.status_code >= 400:
-                        raise error_for_response(response, await response.aread())
+                        raise await _aerror_answer(response, await response.aread())
                     if _is_json(response):  # an error answered as JSON with status 200
                         _answer_body(response, await response.aread())
                     decoder = SSEDecoder()
@@ -332,14 +430,13 @@ class Transport:
                     return
             except (httpx.HTTPError, HuggingFaceVLMHTTPError, MalformedEventError) as exc:
                 error = self._stream_error(exc, delivered)
-                delay = None if delivered else retry_delay(error, attempt, self.max_retries)
-                if delay is None:
+                if delivered:
                     raise error from exc
-                notified = _log_retry(error, delay, attempt, on_retry)
+                delay = retries.next_wait(error, exc)
+                notified = _log_retry(error, delay, retries.attempt, on_retry)
                 if notified is not None:
                     await notified
                 await asyncio.sleep(delay)
-                attempt += 1
 
     def _stream_error(self, exc: Exception, delivered: bool) -> ModelError:
         if isinstance(exc, MalformedEventError):

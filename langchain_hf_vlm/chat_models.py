@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -38,7 +39,7 @@ from langchain_hf_vlm._images import (
     ImagePipeline,
     ImageSettings,
 )
-from langchain_hf_vlm._messages import to_wire_messages
+from langchain_hf_vlm._messages import iter_image_parts, locate_image_errors, to_wire_messages
 from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, build_payload
 from langchain_hf_vlm._responses import MODEL_PROVIDER, StreamAssembler, chat_result
 from langchain_hf_vlm._transport import PreparedRequest, Transport
@@ -83,9 +84,16 @@ class ChatHuggingFaceVLM(BaseChatModel):
     bill_to: str | None = None
     """Organisation to bill on the router (``X-HF-Bill-To``)."""
     timeout: float | None = 120.0
-    """Seconds allowed to connect, for the first byte, and between stream chunks."""
+    """Seconds allowed to connect, for the first byte, and between stream chunks; also how
+    long, from the first attempt, to keep retrying a server that is starting up."""
     max_retries: int = 2
-    """Retries on 429, 502, 503, 504, connection failures and timeouts."""
+    """Retries on 429, 502, 503, 504, connection failures and timeouts. A 503 from a server
+    that is starting up is retried beyond this, within ``timeout``."""
+    wait_for_scale_up: bool | None = None
+    """Treat ``base_url`` as an Inference Endpoint that may be scaled to zero: send
+    ``X-Scale-Up-Timeout`` (so that its proxy holds the request while a replica starts) and
+    keep retrying its 503 answers within ``timeout``. None: only for
+    ``*.endpoints.huggingface.cloud`` hosts."""
     temperature: float | None = None
     max_tokens: int | None = None
     top_p: float | None = None
@@ -124,7 +132,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
     @model_validator(mode="after")
     def _check_configuration(self) -> Self:
         _check_provider(self.provider, self.model, self.base_url)
-        self._endpoint = resolve_endpoint(self.base_url, self.backend)
+        self._endpoint = resolve_endpoint(self.base_url, self.backend, self.wait_for_scale_up)
         clashes = sorted(set(self.extra_body) & {*SAMPLING_PARAMETERS, "model", "messages"})
         if clashes:
             raise ValueError(
@@ -199,7 +207,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
     def endpoint(self) -> Endpoint:
         """Where requests go: URL, dialect, and whether it is a Hugging Face host."""
         if self._endpoint is None:
-            self._endpoint = resolve_endpoint(self.base_url, self.backend)
+            self._endpoint = resolve_endpoint(self.base_url, self.backend, self.wait_for_scale_up)
         return self._endpoint
 
     # ---- request assembly (shared by sync and async)
@@ -276,8 +284,9 @@ class ChatHuggingFaceVLM(BaseChatModel):
         headers = request_headers(
             endpoint, token, bill_to=self.bill_to, default_headers=self.default_headers
         )
-        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        return PreparedRequest(endpoint.url, headers, data, stream)
+        headers = endpoint.with_scale_up_header(headers, self.timeout)
+        data = _body_bytes(body)
+        return PreparedRequest(endpoint.url, headers, data, stream, endpoint.scales_to_zero)
 
     @property
     def transport(self) -> Transport:
@@ -300,7 +309,8 @@ class ChatHuggingFaceVLM(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         wire = to_wire_messages(messages)
-        self.images.prepare(wire)
+        with locate_image_errors(messages):
+            self.images.prepare(wire)
         self._identify(kwargs)
         request = self._request(wire, stop, False, kwargs)
         answer = self.transport.post(request, retry_reporter(run_manager))
@@ -314,7 +324,8 @@ class ChatHuggingFaceVLM(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         wire = to_wire_messages(messages)
-        await self.images.aprepare(wire)
+        with locate_image_errors(messages):
+            await self.images.aprepare(wire)
         await self._aidentify(kwargs)
         request = self._request(wire, stop, False, kwargs)
         answer = await self.transport.apost(request, retry_reporter(run_manager))
@@ -328,7 +339,8 @@ class ChatHuggingFaceVLM(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         wire = to_wire_messages(messages)
-        self.images.prepare(wire)
+        with locate_image_errors(messages):
+            self.images.prepare(wire)
         self._identify(kwargs)
         request = self._request(wire, stop, True, kwargs)
         events = self.transport.stream(request, retry_reporter(run_manager))
@@ -350,7 +362,8 @@ class ChatHuggingFaceVLM(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         wire = to_wire_messages(messages)
-        await self.images.aprepare(wire)
+        with locate_image_errors(messages):
+            await self.images.aprepare(wire)
         await self._aidentify(kwargs)
         request = self._request(wire, stop, True, kwargs)
         events = self.transport.astream(request, retry_reporter(run_manager))
@@ -461,15 +474,16 @@ class _StreamSession:
         self.assembler: StreamAssembler | None = None
         self.delivered: list[ChatGenerationChunk] = []
 
-    def feed(self, event: Any) -> Iterator[ChatGenerationChunk]:
+    def feed(self, event: Any) -> list[ChatGenerationChunk]:
+        # A list, not a generator: one generator less per event on the per-chunk path.
         if not isinstance(event, dict):
             if self.assembler is None:
                 self.assembler = StreamAssembler(inference_provider=_provider_header(event))
-            return
+            return []
         assert self.assembler is not None
-        for chunk in self.assembler.feed(event):
-            self.delivered.append(chunk)
-            yield chunk
+        chunks = list(self.assembler.feed(event))
+        self.delivered += chunks
+        return chunks
 
     def partial(self) -> AIMessageChunk | None:
         if not self.delivered:
@@ -496,6 +510,57 @@ class _StreamSession:
                 partial_message=self.partial(),
             )
         return self.assembler.final()
+
+
+_VERBATIM_MIN_CHARS = 16_384
+_VERBATIM_MARK = f"<image-data-{secrets.token_hex(16)}>"
+"""Stands in for a data URI while the rest of the body is encoded; random, so that no text of a
+request can contain it."""
+
+
+def _body_bytes(body: dict[str, Any]) -> bytes:
+    """The request body as compact JSON, with large image data URIs copied in as they are.
+
+    ``json.dumps`` inspects every character of a string for escaping: about 2 ms per MB of
+    base64, as much as sending it over loopback. A data URI here is base64 behind a validated
+    mime type and needs no escaping, so it is copied instead; one that is not plain ASCII
+    without quotes or backslashes (impossible after ``to_wire_messages``) is encoded as usual.
+    """
+    large = [
+        part["image_url"]
+        for part in iter_image_parts(body["messages"])
+        if _verbatim(part["image_url"]["url"])
+    ]
+    if not large:
+        return _json_bytes(body)
+    urls = [image["url"] for image in large]
+    try:
+        for image in large:
+            image["url"] = _VERBATIM_MARK
+        pieces = json.dumps(body, ensure_ascii=False, separators=(",", ":")).split(
+            f'"{_VERBATIM_MARK}"'
+        )
+    finally:
+        for image, url in zip(large, urls, strict=True):
+            image["url"] = url
+    out = [pieces[0]]
+    for url, piece in zip(urls, pieces[1:], strict=True):
+        out += ['"', url, '"', piece]
+    return "".join(out).encode()
+
+
+def _verbatim(url: str) -> bool:
+    return (
+        len(url) >= _VERBATIM_MIN_CHARS
+        and url.startswith("data:")
+        and url.isascii()
+        and '"' not in url
+        and "\\" not in url
+    )
+
+
+def _json_bytes(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _provider_header(headers: Mapping[str, str]) -> str | None:

@@ -36,13 +36,22 @@ class InvalidContentError(ValueError):
     Attributes:
         message_index: Index of the offending message in the input list, if known.
         block_index: Index of the offending content block in that message, if known.
+        image_number: For an image that cannot be prepared, its position (1-based) among the
+            request's images.
     """
 
     def __init__(
-        self, problem: str, *, message_index: int | None = None, block_index: int | None = None
+        self,
+        problem: str,
+        *,
+        message_index: int | None = None,
+        block_index: int | None = None,
+        image_number: int | None = None,
     ) -> None:
+        self.problem = problem
         self.message_index = message_index
         self.block_index = block_index
+        self.image_number = image_number
         where = []
         if message_index is not None:
             where.append(f"message {message_index}")

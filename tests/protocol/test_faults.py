@@ -540,16 +540,140 @@ async def test_async_retries_are_reported_to_callbacks(server: ChatServer) -> No
     assert all("429" in retry for retry in recorder.retries)
 
 
-@pytest.mark.xfail(
-    reason="no scaled-to-zero handling: a waking Inference Endpoint's 503s are retried only "
-    "max_retries times with short backoff, not waited for within the timeout",
-    strict=True,
-)
-def test_scaled_to_zero_endpoint_is_waited_for(server: ChatServer, fast_backoff: None) -> None:
+# ---------------------------------------------------------------- servers starting up
+# A scaled-to-zero Inference Endpoint's proxy answers 503 while a replica starts. 127.0.0.1 is
+# not an endpoints host, so these tests opt in with wait_for_scale_up=True; the host rule itself
+# is covered in tests/unit/test_scale_to_zero.py.
+
+MODES = ["invoke", "ainvoke", "stream", "astream"]
+
+
+def _answer(model: ChatHuggingFaceVLM, mode: str) -> str:
+    """The answer's text through one of the four entry points."""
+    if mode == "invoke":
+        return str(model.invoke(_ask()).content)
+    if mode == "stream":
+        return "".join(chunk.text for chunk in model.stream(_ask()))
+
+    async def run() -> str:
+        if mode == "ainvoke":
+            return str((await model.ainvoke(_ask())).content)
+        return "".join([chunk.text async for chunk in model.astream(_ask())])
+
+    return asyncio.run(run())
+
+
+def _waking(repeat: int) -> Fault:
+    """A bare 503, as the Inference Endpoints proxy answers while a replica starts."""
+    return Fault("status", status=503, message="Service Unavailable", shape="plain", repeat=repeat)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_scaled_to_zero_endpoint_is_waited_for_past_max_retries(
+    server: ChatServer, fast_backoff: None, caplog: pytest.LogCaptureFixture, mode: str
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="langchain_hf_vlm")
+    recorder = _Recorder()
+    server.enqueue(_waking(repeat=6))
+    model = _model(server, max_retries=2, timeout=10, wait_for_scale_up=True, callbacks=[recorder])
+    assert _answer(model, mode) == _echo()
+    sent = _chat_requests(server)
+    assert len(sent) == 7
+    assert {r.headers.get("x-scale-up-timeout") for r in sent} == {"9"}
+    assert all(r.json == sent[0].json for r in sent)  # the same request, resent
+    waits = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+    assert len(waits) == 6  # every wait is logged
+    assert "attempt 6" in waits[-1] and "Service Unavailable" in waits[-1]
+    if mode in ("invoke", "ainvoke"):  # stream() gives _stream no run manager (langchain-core)
+        assert len(recorder.retries) == 6
+        assert all("503" in retry for retry in recorder.retries)
+
+
+def test_scaled_to_zero_endpoint_is_waited_for_even_without_retries(
+    server: ChatServer, fast_backoff: None
+) -> None:
+    server.enqueue(_waking(repeat=3))
+    model = _model(server, max_retries=0, timeout=10, wait_for_scale_up=True)
+    assert model.invoke(_ask()).content == _echo()
+    assert len(_chat_requests(server)) == 4
+
+
+LOADING_ANSWERS = {
+    "inference-api": Reply(
+        {"error": "Model tiny/vlm is currently loading", "estimated_time": 20.0}, status=503
+    ),
+    "initializing": Fault("status", status=503, message="Server is initializing", shape="tgi"),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("kind", sorted(LOADING_ANSWERS))
+def test_a_503_saying_the_model_is_loading_is_waited_for_on_any_host(
+    server: ChatServer, fast_backoff: None, mode: str, kind: str
+) -> None:
+    loading = LOADING_ANSWERS[kind]
+    server.enqueue(*[loading] * 5)
+    model = _model(server, max_retries=1, timeout=10)
+    assert _answer(model, mode) == _echo()
+    sent = _chat_requests(server)
+    assert len(sent) == 6
+    assert all("x-scale-up-timeout" not in r.headers for r in sent)  # not an endpoint
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_waiting_for_a_starting_server_stops_within_the_timeout(
+    server: ChatServer, fast_backoff: None, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    # Waits of at most 50 ms: the 0.5 s budget runs out long before the endpoint would wake
+    # (after 100 answers), so a client that ignored the budget gets an answer and fails here.
+    monkeypatch.setattr(transport_module, "_MAX_DELAY", 0.05)
+    server.enqueue(_waking(repeat=100))
+    model = _model(server, max_retries=1, timeout=0.5, wait_for_scale_up=True)
+    with pytest.raises(APIError) as info:
+        _answer(model, mode)
+    error = info.value
+    assert error.status_code == 503
+    message = str(error)
+    assert "still starting up" in message
+    assert "timeout of 0.5s" in message
+    assert "Service Unavailable" in message  # the server's last answer
+    assert isinstance(error.__cause__, APIError)
+    assert error.__cause__.status_code == 503
+    assert 3 <= len(_chat_requests(server)) < 100  # waited past max_retries, then gave up
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_ordinary_503_still_stops_after_max_retries(
+    server: ChatServer, fast_backoff: None, mode: str
+) -> None:
     server.enqueue(Fault("status", status=503, message="Service Unavailable", repeat=6))
-    answer = _model(server, max_retries=2, timeout=10).invoke(_ask())
-    assert answer.content == _echo()
-    assert len(_chat_requests(server)) == 7
+    with pytest.raises(APIError) as info:
+        _answer(_model(server, max_retries=2, timeout=10), mode)
+    assert info.value.status_code == 503
+    assert "still starting" not in str(info.value)
+    assert len(_chat_requests(server)) == 3
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_other_gateway_errors_of_an_endpoint_still_stop_after_max_retries(
+    server: ChatServer, fast_backoff: None, status: int
+) -> None:
+    server.enqueue(Fault("status", status=status, message="gateway", repeat=6))
+    with pytest.raises(APIError) as info:
+        _model(server, max_retries=2, timeout=10, wait_for_scale_up=True).invoke(_ask())
+    assert info.value.status_code == status
+    assert len(_chat_requests(server)) == 3
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_scale_up_header_is_sent_only_when_the_endpoint_may_sleep(
+    server: ChatServer, mode: str
+) -> None:
+    _answer(_model(server, timeout=10, wait_for_scale_up=True), mode)
+    _answer(_model(server, timeout=10), mode)
+    _answer(_model(server, timeout=10, wait_for_scale_up=False), mode)
+    sent = _chat_requests(server)
+    assert [r.headers.get("x-scale-up-timeout") for r in sent] == ["9", None, None]
 
 
 # ---------------------------------------------------------------- cancellation and resources
@@ -647,3 +771,33 @@ async def test_200_concurrent_ainvoke_with_a_fifth_failing(server: ChatServer) -
     assert len(_chat_requests(server)) == calls + faults
     assert sum(1 for r in server.requests if r.json and r.json.get("stream")) == 0
     assert not server._queue  # every scripted step was consumed exactly once
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_connection_of_a_server_error_is_not_reused(server: ChatServer, mode: str) -> None:
+    """uvicorn-based servers (transformers serve) answer a crash with a plain 500 and keep no
+    promise about the connection: the next request sent on it is reset. The client closes a
+    connection that carried a 5xx, so the next call works even without retries."""
+    model = _model(server, max_retries=0)
+    server.enqueue(Fault("crash"))
+
+    def sync_twice() -> tuple[BaseException, str]:
+        with pytest.raises(APIError) as info:
+            _answer(model, mode)
+        return info.value, _answer(model, mode)
+
+    async def async_twice() -> tuple[BaseException, str]:
+        with pytest.raises(APIError) as info:
+            if mode == "ainvoke":
+                await model.ainvoke(_ask())
+            else:
+                [chunk async for chunk in model.astream(_ask())]
+        if mode == "ainvoke":
+            return info.value, str((await model.ainvoke(_ask())).content)
+        return info.value, "".join([chunk.text async for chunk in model.astream(_ask())])
+
+    error, answer = sync_twice() if mode in ("invoke", "stream") else asyncio.run(async_twice())
+    assert "500" in str(error) and "Internal Server Error" in str(error)
+    assert answer == _echo()
+    assert len(_chat_requests(server)) == 2  # both reached the server: nothing was reset
+    assert server.connections_opened == 2

@@ -9,16 +9,9 @@ offline and seeded:
 * a PIL image processor (no torchvision needed),
 * a randomly initialised LLaVA (CLIP vision tower + Qwen2 text model, ~0.6 M parameters),
 
-and then teaches it fixed answers. Rules, applied to the request as the server sees it, first
-match wins (greedy decoding reproduces them):
-
-====================================  =======================================================
-last message is a tool result         ``The tool returned a result.``
-the request has tools                 ``<tool_call>`` get_weather(city="Paris") ``</tool_call>``
-last user text mentions json          ``{"name": "tiny", "ok": true}``
-last user message has an image        ``I see an image.``
-otherwise                             ``Hello! I am a tiny test model.``
-====================================  =======================================================
+and then teaches it the fixed answers of ``answers.py`` (the rules are there; the chat template
+below applies them and puts one rule token at the start of the assistant turn, so the model only
+has to learn rule token -> answer, which greedy decoding then reproduces).
 
 Usage::
 
@@ -51,7 +44,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import torch
 from PIL import Image, ImageDraw
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
     AutoModelForImageTextToText,
     AutoProcessor,
@@ -88,11 +81,15 @@ SPECIAL = [
     *RULE_TOKENS,
 ]
 
-ANS_TOOL_RESULT = "The tool returned a result."
-ANS_TOOL_CALL = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
-ANS_JSON = '{"name": "tiny", "ok": true}'
-ANS_IMAGE = "I see an image."
-ANS_DEFAULT = "Hello! I am a tiny test model."
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from answers import (  # noqa: E402  (stdlib only: the tests import the same constants)
+    ANS_DEFAULT,
+    ANS_IMAGE,
+    ANS_JSON,
+    ANS_TOOL_CALL,
+    ANS_TOOL_RESULT,
+)
+
 ANSWERS = (ANS_TOOL_RESULT, ANS_TOOL_CALL, ANS_JSON, ANS_IMAGE, ANS_DEFAULT)
 
 # ChatML (Qwen2.5 style) with tools. `transformers serve` hands every message's content over as a
@@ -142,7 +139,7 @@ You are a helpful assistant.<|im_end|>
 {% endif -%}
 {%- endfor -%}
 {%- if add_generation_prompt -%}
-{#- the rule that picks the answer, as one token just before the assistant turn -#}
+{#- the rule that picks the answer, as one token that opens the assistant turn -#}
 {%- set last = namespace(user=none, json=false, image=false) -%}
 {%- for message in messages -%}{%- if message.role == 'user' -%}{%- set last.user = message.content -%}{%- endif -%}{%- endfor -%}
 {%- if last.user is string -%}{%- set last.json = 'json' in last.user | lower -%}
@@ -150,18 +147,19 @@ You are a helpful assistant.<|im_end|>
 {%- if part.type == 'image' or 'image' in part or 'image_url' in part -%}{%- set last.image = true -%}
 {%- elif 'text' in part and 'json' in part.text | lower -%}{%- set last.json = true -%}{%- endif -%}
 {%- endfor -%}{%- endif -%}
-{%- if messages[-1].role == 'tool' -%}<|rule_tool_result|>
+<|im_start|>assistant
+{% if messages[-1].role == 'tool' -%}<|rule_tool_result|>
 {%- elif tools -%}<|rule_tool_call|>
 {%- elif last.json -%}<|rule_json|>
 {%- elif last.image -%}<|rule_image|>
 {%- else -%}<|rule_default|>{%- endif -%}
-<|im_start|>assistant
-{% endif -%}"""
+{%- endif -%}"""
 
-# Declarative response parser (the same as transformers' built-in Qwen2 fallback).
+# Declarative response parser (transformers' built-in Qwen2 fallback, but for the start anchor).
 RESPONSE_TEMPLATE: dict[str, Any] = {
     "defaults": {"role": "assistant"},
-    "start_anchor": "<|im_start|>assistant\n",
+    # the assistant turn starts after the rule token the chat template puts there
+    "start_anchor_pattern": r"<\|im_start\|>assistant\n(?:<\|rule_[a-z_]+\|>)?",
     "fields": {
         "tool_calls": {
             "open_pattern": r"\s*<tool_call>",
@@ -175,6 +173,13 @@ RESPONSE_TEMPLATE: dict[str, Any] = {
 }
 
 
+def say(message: str, err: bool = False) -> None:
+    """Progress output (sys.stdout.write rather than print: nothing a linter fix would remove)."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(message + "\n")
+    stream.flush()
+
+
 # ------------------------------------------------------------------------------------ build
 
 
@@ -186,7 +191,7 @@ def tokenizer_corpus() -> list[str]:
     for path in sorted(glob.glob(os.path.join(stdlib, "*.py")))[:150]:
         with open(path, encoding="utf-8", errors="ignore") as fh:
             texts.append(fh.read())
-    texts.extend(["\n".join(ANSWERS + PHRASES + JSON_PHRASES), " ".join(COMMON_WORDS)] * 20)
+    texts.extend(["\n".join(ANSWERS + PHRASES + JSON_PHRASES), " ".join(COMMON_WORDS)] * 200)
     return texts
 
 
@@ -203,6 +208,11 @@ def build(out_dir: Path) -> tuple[LlavaProcessor, LlavaForConditionalGeneration]
             show_progress=False,
         ),
     )
+    # The whole tool-call answer as one ordinary (not special) token: byte-level BPE cuts it into
+    # ~30 look-alike pieces (`"`, `":`, `<tool_call>`, ...) that a 2-layer model keeps confusing
+    # with the JSON and tool calls in the prompt for many hundred steps. (The server parses and
+    # sends a tool call as a whole anyway, so nothing a client sees changes.)
+    tok.add_tokens([AddedToken(ANS_TOOL_CALL, normalized=False)])
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=tok,
         eos_token="<|im_end|>",
@@ -740,9 +750,8 @@ class Encoder:
         ids: list[int] = self.tok(answer, add_special_tokens=False)["input_ids"]
         return [*ids, self.eos_id]
 
-    def loss(self, model: Any, example: Example, first_weight: float) -> Any:
-        """Cross-entropy on the answer tokens only; the first one, which picks the rule, weighs
-        `first_weight` times more (the rest of an answer follows from its first token)."""
+    def loss(self, model: Any, example: Example) -> Any:
+        """Cross-entropy on the answer tokens (and the closing <|im_end|>) only."""
         messages, tools, answer = example
         enc = self.prompt(messages, tools)
         target = torch.tensor(self.target(answer))
@@ -754,10 +763,7 @@ class Encoder:
             pixel_values=enc.get("pixel_values"),
             logits_to_keep=n + 1,  # logits for the answer positions only
         )
-        ce = torch.nn.functional.cross_entropy(out.logits[0, :-1], target, reduction="none")
-        weights = torch.ones(n)
-        weights[0] = first_weight
-        return (ce * weights).sum() / weights.sum()
+        return torch.nn.functional.cross_entropy(out.logits[0, :-1], target)
 
 
 Example = tuple[list[Message], list[Tool] | None, str]
@@ -770,26 +776,25 @@ def train(
     steps: int,
     batch_size: int,
     lr: float,
-    first_weight: float,
 ) -> None:
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
-    time.time()
+    t0 = time.time()
     for step in range(steps):
         # one example per forward pass (gradient accumulation): no padding, which on a CPU is
         # faster than real batches
         total = 0.0
         for _ in range(batch_size):
-            loss = encoder.loss(model, gen.example(), first_weight) / batch_size
+            loss = encoder.loss(model, gen.example()) / batch_size
             loss.backward()
             total += loss.item()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
         opt.zero_grad()
-        if step % 50 == 0 or step == steps - 1:
-            pass
+        if step % 25 == 0 or step == steps - 1:
+            say(f"step {step:4d} loss {total:.4f} t={time.time() - t0:.1f}s")
     model.eval()
 
 
@@ -813,7 +818,7 @@ def evaluate(model: Any, encoder: Encoder, seed: int, n: int) -> tuple[int, int,
         got = answer_of(model, encoder, messages, tools)
         ok += got == answer
         if got != answer:
-            pass
+            say(f"  held-out MISMATCH want {answer!r} got {got!r}")
     canon_ok = 0
     canon = canonical_requests()
     for messages, tools in canon:
@@ -821,7 +826,7 @@ def evaluate(model: Any, encoder: Encoder, seed: int, n: int) -> tuple[int, int,
         got = answer_of(model, encoder, messages, tools)
         canon_ok += got == answer
         if got != answer:
-            pass
+            say(f"  canonical MISMATCH want {answer!r} got {got!r}: {messages[-1]}")
     return ok, canon_ok, len(canon)
 
 
@@ -857,7 +862,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=150, help="training steps (0: random weights)")
     ap.add_argument("--batch-size", type=int, default=4, help="examples per optimizer step")
     ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--first-weight", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--eval", type=int, default=100, help="held-out requests to score")
     ap.add_argument("--min-accuracy", type=float, default=0.9)
@@ -875,19 +879,25 @@ def main(argv: list[str] | None = None) -> int:
 
     processor, model = build(out)
     encoder = Encoder(processor)
-    sum(p.numel() for p in model.parameters())
+    n_params = sum(p.numel() for p in model.parameters())
+    say(f"built: vocab {len(encoder.tok)}, {n_params:,} params, t={time.time() - t0:.1f}s")
 
     if args.steps > 0:
         gen = Gen(args.seed, _vocab_words(encoder))
-        train(model, encoder, gen, args.steps, args.batch_size, args.lr, args.first_weight)
+        train(model, encoder, gen, args.steps, args.batch_size, args.lr)
+        say(f"trained {args.steps} steps x {args.batch_size}, t={time.time() - t0:.1f}s")
     model.save_pretrained(out)
 
     # score the saved checkpoint, loaded as `transformers serve` loads it
-    time.time()
+    t1 = time.time()
     loaded = AutoModelForImageTextToText.from_pretrained(out).eval()
     encoder = Encoder(AutoProcessor.from_pretrained(out))
     ok, canon_ok, canon_n = evaluate(loaded, encoder, args.seed + 1_000_003, args.eval)
     accuracy = ok / args.eval if args.eval else 1.0
+    say(
+        f"held-out exact match {ok}/{args.eval} ({accuracy:.0%}); "
+        f"canonical requests {canon_ok}/{canon_n}; eval {time.time() - t1:.1f}s"
+    )
     info = {
         "steps": args.steps,
         "batch_size": args.batch_size,
@@ -901,7 +911,9 @@ def main(argv: list[str] | None = None) -> int:
     (out / "tiny_vlm_build.json").write_text(json.dumps(info, indent=1) + "\n")
     if args.images:
         write_fixture_images(args.images)
+    say(f"done in {time.time() - t0:.1f}s -> {out}")
     if args.steps > 0 and (accuracy < args.min_accuracy or canon_ok < canon_n):
+        say("FAILED: the tiny model did not learn its fixed answers well enough", err=True)
         return 1
     return 0
 

@@ -65,7 +65,7 @@ OPENAI_TYPES = {
     429: "RateLimitError",
     503: "ServiceUnavailableError",
 }
-FAULT_KINDS = ("reset", "close", "delay", "redirect", "retry_after", "status")
+FAULT_KINDS = ("reset", "close", "delay", "redirect", "retry_after", "status", "crash")
 SHAPES = ("dialect", "openai", "tgi", "fastapi", "plain")
 
 
@@ -159,7 +159,10 @@ class Stream:
 @dataclass
 class Fault:
     """reset | close | delay (``seconds``) | redirect (307 to ``target``) |
-    retry_after (429, ``Retry-After: value``) | status (``status`` + ``message`` in ``shape``)."""
+    retry_after (429, ``Retry-After: value``) | status (``status`` + ``message`` in ``shape``) |
+    crash (uvicorn's answer to an unhandled exception, as `transformers serve` gives it: a
+    plain-text 500 with no ``Connection: close``, after which the connection is dead: the next
+    request sent on it is reset unread)."""
 
     kind: str
     seconds: float = 0.0
@@ -190,6 +193,7 @@ class _Conn:
         self.sock = sock
         self.stop = stop
         self.buf = b""
+        self.dead = False  # a "crash" fault was answered on it
         sock.settimeout(10.0)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -359,6 +363,9 @@ class ChatServer:
         while conn.buf.startswith(b"\r\n"):
             conn.buf = conn.buf[2:]
         lines = conn.read_until(b"\r\n\r\n").decode("latin-1").split("\r\n")
+        if conn.dead:
+            conn.reset()
+            return False
         method, target, version = lines[0].split(" ", 2)
         headers: dict[str, str] = {}
         for line in lines[1:]:
@@ -521,6 +528,11 @@ class ChatServer:
         if fault.kind == "redirect":
             return self._send(
                 ex, Reply(None, 307, {"location": fault.target, **fault.headers}, content_type="")
+            )
+        if fault.kind == "crash":
+            ex.conn.dead = True
+            return self._send(
+                ex, Reply(raw=b"Internal Server Error", status=500, content_type="text/plain")
             )
         if fault.kind == "retry_after":
             reply = self._error(429, "Rate limit reached", "openai", "RateLimitError")
