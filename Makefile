@@ -46,7 +46,7 @@ protocol: $(VENV)/.installed
 
 # The tiny VLM is built on first use into .cache/tiny-vlm/ (about 20 s) and reused after.
 realserver: $(VENV)/.installed $(SERVE_VENV)/.installed
-	$(VENV)/bin/pytest tests/realserver tests/live -q -rxs
+	$(VENV)/bin/pytest tests/realserver tests/live -q -rx
 
 test: lint unit protocol hub2 realserver
 

@@ -34,6 +34,11 @@ from langchain_hf_vlm._backends import (
 )
 from langchain_hf_vlm._callbacks import retry_reporter
 from langchain_hf_vlm._images import (
+    DEFAULT_CACHE_BYTES,
+    DEFAULT_FETCH_MAX_BYTES,
+    DEFAULT_FETCH_TIMEOUT,
+    DEFAULT_JPEG_QUALITY,
+    DEFAULT_MAX_INPUT_PIXELS,
     DEFAULT_MAX_PIXELS,
     DEFAULT_MAX_SIDE,
     ImagePipeline,
@@ -44,6 +49,17 @@ from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, build_payload
 from langchain_hf_vlm._responses import MODEL_PROVIDER, StreamAssembler, chat_result
 from langchain_hf_vlm._transport import PreparedRequest, Transport
 from langchain_hf_vlm.errors import IncompleteStreamError
+
+_IMAGE_FIELDS = {
+    "max_pixels": "image_max_pixels",
+    "max_side": "image_max_side",
+    "fetch_timeout": "image_fetch_timeout",
+    "fetch_max_bytes": "image_fetch_max_bytes",
+    "max_input_pixels": "image_max_input_pixels",
+    "jpeg_quality": "image_jpeg_quality",
+    "cache_bytes": "image_cache_bytes",
+}
+"""ImageSettings attribute -> the model field that sets it."""
 
 
 class ChatHuggingFaceVLM(BaseChatModel):
@@ -122,6 +138,17 @@ class ChatHuggingFaceVLM(BaseChatModel):
     fetch_image_urls: bool = False
     """Download http(s) image URLs on the client and send them inline (for servers that
     cannot reach the image host)."""
+    image_fetch_timeout: float = DEFAULT_FETCH_TIMEOUT
+    """Seconds allowed for a client-side image download (each wait, and the whole)."""
+    image_fetch_max_bytes: int = DEFAULT_FETCH_MAX_BYTES
+    """A client-side image download larger than this is stopped and refused."""
+    image_max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS
+    """Images whose header claims more pixels are refused undecoded (decompression bombs)."""
+    image_jpeg_quality: int = DEFAULT_JPEG_QUALITY
+    """Quality (1-95) of images re-encoded as JPEG."""
+    image_cache_bytes: int = DEFAULT_CACHE_BYTES
+    """Budget of the cache of prepared images, so that turn N of a conversation does not
+    prepare turn 1's images again (0: no cache)."""
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
 
@@ -133,6 +160,12 @@ class ChatHuggingFaceVLM(BaseChatModel):
     def _check_configuration(self) -> Self:
         _check_provider(self.provider, self.model, self.base_url)
         self._endpoint = resolve_endpoint(self.base_url, self.backend, self.wait_for_scale_up)
+        try:  # invalid image settings fail here, not at the first request
+            self._image_settings()
+        except ValueError as exc:
+            # ImageSettings names its own attributes; name the model's fields instead
+            setting, _, rest = str(exc).partition(" ")
+            raise ValueError(f"{_IMAGE_FIELDS.get(setting, setting)} {rest}") from None
         clashes = sorted(set(self.extra_body) & {*SAMPLING_PARAMETERS, "model", "messages"})
         if clashes:
             raise ValueError(
@@ -225,20 +258,26 @@ class ChatHuggingFaceVLM(BaseChatModel):
     def images(self) -> ImagePipeline:
         """The image pipeline: sizing, re-encoding, URL fetching and the request size guard."""
         if self._images is None:
-            self._images = ImagePipeline(
-                ImageSettings(
-                    max_pixels=self.image_max_pixels,
-                    max_side=self.image_max_side,
-                    max_request_bytes=self.max_request_bytes
-                    or self.endpoint.dialect.max_request_bytes,
-                    fetch_urls=self.fetch_image_urls,
-                )
-            )
+            self._images = ImagePipeline(self._image_settings())
         return self._images
 
+    def _image_settings(self) -> ImageSettings:
+        return ImageSettings(
+            max_pixels=self.image_max_pixels,
+            max_side=self.image_max_side,
+            max_request_bytes=self.max_request_bytes or self.endpoint.dialect.max_request_bytes,
+            fetch_urls=self.fetch_image_urls,
+            fetch_timeout=self.image_fetch_timeout,
+            fetch_max_bytes=self.image_fetch_max_bytes,
+            max_input_pixels=self.image_max_input_pixels,
+            jpeg_quality=self.image_jpeg_quality,
+            cache_bytes=self.image_cache_bytes,
+        )
+
     def _needs_dialect(self, kwargs: Mapping[str, Any]) -> bool:
-        return not self.endpoint.dialect_known and (
-            "response_format" in kwargs or "tools" in kwargs
+        # The keys first: they are plain dict lookups, the endpoint a pydantic private attribute.
+        return ("response_format" in kwargs or "tools" in kwargs) and not (
+            self.endpoint.dialect_known
         )
 
     def _identify(self, kwargs: Mapping[str, Any]) -> None:
@@ -475,13 +514,12 @@ class _StreamSession:
         self.delivered: list[ChatGenerationChunk] = []
 
     def feed(self, event: Any) -> list[ChatGenerationChunk]:
-        # A list, not a generator: one generator less per event on the per-chunk path.
         if not isinstance(event, dict):
             if self.assembler is None:
                 self.assembler = StreamAssembler(inference_provider=_provider_header(event))
             return []
         assert self.assembler is not None
-        chunks = list(self.assembler.feed(event))
+        chunks = self.assembler.feed(event)
         self.delivered += chunks
         return chunks
 
@@ -537,16 +575,14 @@ def _body_bytes(body: dict[str, Any]) -> bytes:
     try:
         for image in large:
             image["url"] = _VERBATIM_MARK
-        pieces = json.dumps(body, ensure_ascii=False, separators=(",", ":")).split(
-            f'"{_VERBATIM_MARK}"'
-        )
+        pieces = _json_bytes(body).split(f'"{_VERBATIM_MARK}"'.encode())
     finally:
         for image, url in zip(large, urls, strict=True):
             image["url"] = url
     out = [pieces[0]]
     for url, piece in zip(urls, pieces[1:], strict=True):
-        out += ['"', url, '"', piece]
-    return "".join(out).encode()
+        out += [b'"', url.encode(), b'"', piece]
+    return b"".join(out)
 
 
 def _verbatim(url: str) -> bool:

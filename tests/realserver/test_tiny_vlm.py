@@ -132,13 +132,23 @@ def test_two_images_in_one_message(tiny_vlm: TinyVLMServer, image_host: ImageHos
     assert two.usage_metadata["input_tokens"] == one.usage_metadata["input_tokens"] + 16
 
 
-def test_large_photo_is_downscaled_and_answered(
-    tiny_vlm: TinyVLMServer, image_host: ImageHost
-) -> None:
-    """A 2048x1536 photo goes through the image pipeline (resized under the default limits)."""
-    model = make_model(tiny_vlm, image_max_side=512)
-    answer = model.invoke(_ask(image_block(image_host.folder / "large.jpg")))
+def test_large_photo_is_downscaled_and_answered(tiny_vlm: TinyVLMServer, tmp_path: Path) -> None:
+    """A 4000x3000 camera JPEG (about 2-3 MB, over TGI's 2 MB body limit as base64) goes
+    through the image pipeline with the default limits and reaches the server as an image."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (4000, 3000), (30, 80, 150))
+    draw = ImageDraw.Draw(img)
+    for i in range(0, 4000, 97):
+        draw.line((i, 0, 4000 - i, 3000), fill=(i % 255, 120, 255 - i % 255), width=9)
+    path = tmp_path / "camera.jpg"
+    img.save(path, "JPEG", quality=92)
+    model = make_model(tiny_vlm)
+    answer = model.invoke(_ask(image_block(path)))
     assert answer.content == ANS_IMAGE
+    assert model.images.stats.decoded == 1  # it was resized, not sent as it was
+    sent = image_block(path)["base64"]
+    assert len(sent) > 1_000_000  # the original would have been a large request
 
 
 def test_image_in_an_earlier_turn_is_sent_again(
