@@ -677,3 +677,46 @@ def test_row_one_instance_across_two_asyncio_runs(vllm: ChatServer) -> None:
     _observed(OAI, row + " (ainvoke)", is_closed_loop(out), out)
     out = twice(lambda: openai_chat(vllm), _astream_text)
     _observed(OAI, row + " (astream)", is_closed_loop(out), out)
+
+
+# ---------------------------------------------------------------- 10. a server crash
+
+
+def test_row_the_call_after_a_server_crash(vllm: ChatServer) -> None:
+    """`transformers serve` (uvicorn) answers an unhandled exception with a plain-text 500 and
+    then drops the kept-alive connection without saying so (reproduced by the "crash" fault,
+    measured against the real server in tests/realserver)."""
+    row = "the call after a server crash"
+
+    def crash_then_call(model: Any) -> tuple[Outcome, Outcome, int]:
+        vllm.reset()
+        vllm.enqueue(Fault("crash"))
+        first = attempt(lambda: model.invoke("hi").content)
+        second = attempt(lambda: model.invoke("hi").content)
+        return first, second, len(chat_posts(vllm))
+
+    ours = ChatHuggingFaceVLM(model="tiny/vlm", base_url=vllm.url, backend="vllm")  # defaults
+    first, second, posts = crash_then_call(ours)
+    assert isinstance(first.error, APIError) and "500" in str(first.error)  # 500: not retried
+    assert second.value == "images=0; text=hi"
+    assert posts == 2
+
+    first, second, posts = crash_then_call(hf_chat(vllm))
+    _observed(
+        HF,
+        row,
+        isinstance(first.error, HfHubHTTPError)
+        and second.error is not None
+        and "disconnected" in str(second.error).lower(),
+        (first, second, posts),
+    )
+
+    oai = ChatOpenAI(base_url=vllm.url + "/v1", api_key="x", model="tiny/vlm")  # defaults
+    first, second, posts = crash_then_call(oai)
+    # openai retries a 500 (the generation runs again); one retry dies on the dead connection
+    _observed(
+        OAI,
+        row,
+        first.value == "images=0; text=hi" and second.value == "images=0; text=hi" and posts == 3,
+        (first, second, posts),
+    )
