@@ -25,7 +25,12 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from langchain_hf_vlm._mime import SUPPORTED_IMAGE_TYPES, decode_base64, sniff_image_mime
+from langchain_hf_vlm._mime import (
+    SUPPORTED_IMAGE_TYPES,
+    decode_base64,
+    sniff_image_mime,
+    without_whitespace,
+)
 from langchain_hf_vlm.errors import InvalidContentError
 
 _IMAGE_MIME = re.compile(r"image/[a-z0-9][a-z0-9.+-]*")
@@ -286,7 +291,7 @@ def _from_data(data: Any, mime_type: Any) -> str:
     if isinstance(data, bytes):
         raw, text = data, base64.b64encode(data).decode("ascii")
     elif isinstance(data, str) and data:
-        text = "".join(data.split())
+        text = without_whitespace(data)
         raw = decode_base64(text)
     else:
         raise ValueError("image data is empty")
