@@ -5,7 +5,7 @@ SERVE_VENV ?= .venv-serve
 PIP = --disable-pip-version-check --no-input -q
 export LANGCHAIN_HF_VLM_SERVE_VENV ?= $(abspath $(SERVE_VENV))
 
-.PHONY: test demo lint unit protocol hub2 realserver bench clean
+.PHONY: test demo lint unit protocol hub2 realserver bench bench-quick clean
 
 # constraints.txt pins the test environment so that CI runs what was tested here.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -53,8 +53,15 @@ test: lint unit protocol hub2 realserver
 demo: $(VENV)/.installed $(SERVE_VENV)/.installed
 	$(VENV)/bin/python examples/quickstart.py
 
+# Benchmarks print figures; nothing fails on a time. bench-quick is a smoke run.
 bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/images.py
+	$(VENV)/bin/python benchmarks/run.py
+	$(VENV)/bin/python benchmarks/batch.py
+
+bench-quick: $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/run.py --quick
+	$(VENV)/bin/python benchmarks/batch.py --quick
 
 clean:
 	rm -rf $(VENV) $(SERVE_VENV) .venv-hub2 .cache

@@ -78,6 +78,7 @@ for the same PSNR and output size; Pillow's own default (2.0) would skip the red
 for that common 3x reduction. The price is on sharp text: about 2 dB PSNR below a LANCZOS
 resize from full resolution (still 2 dB above bicubic from full resolution)."""
 _HEAD_CHARS = 64 * 1024
+_SMALL_HEAD_CHARS = 2 * 1024
 """Base64 characters of a data URI decoded to read the header (48 KB of data); a JPEG header
 after long EXIF or ICC segments needs more, and then the whole payload is decoded."""
 _FLAT_SHARE = 0.5
@@ -216,13 +217,19 @@ class ImagePipeline:
                         task.cancel()
                     await asyncio.gather(*tasks, return_exceptions=True)
             self._attach(to_fetch, downloads)
-        if images:
+        if any(self._needs_work(image) for image in images):
             # Decoding and resizing take tens of milliseconds; keep them off the event loop.
             await asyncio.to_thread(self._finish, wire_messages, images)
-        else:
+        else:  # nothing to decode: a hop to a thread would cost more than the work
             self._finish(wire_messages, images)
 
     # ---- the steps shared by both paths
+
+    def _needs_work(self, image: _Image) -> bool:
+        """Whether preparing ``image`` may decode or re-encode it (judged from its header)."""
+        if image.prepared is not None or not image.url.startswith("data:"):
+            return image.fetched is not None
+        return not _fits(_head_header(image.url, image.url.index(",") + 1), self.settings)
 
     def _collect(self, wire_messages: Sequence[dict[str, Any]]) -> list[_Image]:
         images = []
@@ -286,9 +293,9 @@ class ImagePipeline:
         complete = len(url) - start <= _HEAD_CHARS
         if complete:
             data = _decode(url[start:], number, where)
+            header = read_image_header(data)
         else:
-            data = _decode_head(url[start : start + _HEAD_CHARS])
-        header = read_image_header(data)
+            header = _head_header(url, start)
         if header is None and not complete:
             data, complete = _decode(url[start:], number, where), True
             header = read_image_header(data)
@@ -755,6 +762,16 @@ def _decode(payload: str | memoryview, number: int, where: str) -> bytes:
         return binascii.a2b_base64(payload)
     except (binascii.Error, ValueError) as exc:
         raise _image_error(number, where, f"invalid base64 data ({exc})") from None
+
+
+def _head_header(url: str, start: int) -> ImageHeader | None:
+    """The header of a data URI's image from its first bytes: 2 KB hold it for PNG, GIF, WebP
+    and most JPEGs; 64 KB for JPEGs with a large EXIF block first."""
+    for chars in (_SMALL_HEAD_CHARS, _HEAD_CHARS):
+        header = read_image_header(_decode_head(url[start : start + chars]))
+        if header is not None or len(url) - start <= chars:
+            return header
+    return None
 
 
 def _decode_head(payload: str) -> bytes:

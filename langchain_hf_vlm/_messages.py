@@ -27,7 +27,8 @@ from langchain_core.messages import (
 
 from langchain_hf_vlm._mime import (
     SUPPORTED_IMAGE_TYPES,
-    decode_base64,
+    check_base64,
+    sniff_base64_head,
     sniff_image_mime,
     without_whitespace,
 )
@@ -289,13 +290,16 @@ def _normalized_data_uri(uri: str) -> str:
 
 def _from_data(data: Any, mime_type: Any) -> str:
     if isinstance(data, bytes):
-        raw, text = data, base64.b64encode(data).decode("ascii")
+        text = base64.b64encode(data).decode("ascii")
+        sniffed = sniff_image_mime(data)
     elif isinstance(data, str) and data:
+        # Checked, not decoded: an image is megabytes of base64 sent again on every turn, and
+        # its first bytes tell its type. (The image pipeline decodes what it has to resize.)
         text = without_whitespace(data)
-        raw = decode_base64(text)
+        check_base64(text)
+        sniffed = sniff_base64_head(text)
     else:
         raise ValueError("image data is empty")
-    sniffed = sniff_image_mime(raw)
     mime = mime_type.lower() if isinstance(mime_type, str) and mime_type else sniffed
     if mime is None:
         raise ValueError(

@@ -33,6 +33,24 @@ def without_whitespace(data: str) -> str:
     return data
 
 
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def check_base64(data: str) -> None:
+    """Raise ValueError unless ``data`` (no whitespace) is valid standard base64, without
+    decoding it: the alphabet, the length and the padding are all that decoding would check,
+    and checking them is several times faster than decoding megabytes."""
+    try:
+        raw = data.encode("ascii")
+    except UnicodeEncodeError:
+        raise ValueError("invalid base64 data (non-ASCII characters)") from None
+    body = raw.rstrip(b"=")
+    if len(raw) - len(body) > 2 or len(raw) % 4:
+        raise ValueError("invalid base64 data (incorrect length or padding)")
+    if body.translate(None, _BASE64_ALPHABET):
+        raise ValueError("invalid base64 data (characters outside the base64 alphabet)")
+
+
 def decode_base64(data: str) -> bytes:
     """Strictly decode standard base64 (whitespace allowed), raising ValueError when invalid."""
     compact = without_whitespace(data)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, cast
 
 from langchain_core.messages import AIMessage, AIMessageChunk, InvalidToolCall
@@ -215,26 +215,28 @@ class StreamAssembler:
         self._pseudo_names: dict[int, str] = {}
         self.received_any = False
 
-    def feed(self, chunk: Mapping[str, Any]) -> Iterator[ChatGenerationChunk]:
-        """Consume one parsed chunk; yield the LangChain chunks ready to hand out."""
+    def feed(self, chunk: Mapping[str, Any]) -> list[ChatGenerationChunk]:
+        """Consume one parsed chunk; return the LangChain chunks ready to hand out (a list, not
+        a generator: this runs once per token)."""
         self.received_any = True
         if chunk.get("usage"):
             self._usage = chunk["usage"]
         self._response_id = self._response_id or chunk.get("id")
         self._model = chunk.get("model") or self._model
         self._fingerprint = chunk.get("system_fingerprint") or self._fingerprint
-        for choice in chunk.get("choices") or []:
+        ready = []
+        for choice in chunk.get("choices") or ():
             if choice.get("index", 0) != 0:
                 continue
-            delta = choice.get("delta") or {}
-            message = self._delta_message(delta)
+            message = self._delta_message(choice.get("delta") or {})
             finish_reason = choice.get("finish_reason")
             if finish_reason is not None:
                 self._finish = {"finish_reason": finish_reason, "logprobs": choice.get("logprobs")}
             if message is None:
                 continue
             info = {"logprobs": choice["logprobs"]} if choice.get("logprobs") else None
-            yield ChatGenerationChunk(message=message, generation_info=info)
+            ready.append(ChatGenerationChunk(message=message, generation_info=info))
+        return ready
 
     @property
     def finished(self) -> bool:

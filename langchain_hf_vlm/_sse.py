@@ -11,6 +11,8 @@ from typing import Any
 
 DONE: Any = object()
 """Returned for the ``[DONE]`` sentinel."""
+_decode = json.JSONDecoder().decode
+"""``json.loads`` without its per-call argument checks."""
 
 
 class MalformedEventError(ValueError):
@@ -32,7 +34,12 @@ class SSEDecoder:
         self._data: list[str] = []
 
     def line(self, line: str) -> Any:
+        # Runs twice per token; the common cases (a blank line after a complete one-line event,
+        # a JSON data line outside any ``event:``) avoid further calls.
         if not line:
+            if not self._data:
+                self._event = None
+                return None
             return self._dispatch(final=True)
         if line.startswith("data:"):
             value = line[6:] if line.startswith("data: ") else line[5:]
@@ -40,11 +47,11 @@ class SSEDecoder:
                 if value == "[DONE]":
                     return DONE
                 try:
-                    payload = json.loads(value)
+                    payload = _decode(value)
                 except ValueError:
                     self._data.append(value)
                     return None
-                return self._wrap(payload)
+                return payload if self._event is None else self._wrap(payload)
             self._data.append(value)
             return self._dispatch(final=False)
         if line.startswith("event:"):
@@ -61,7 +68,7 @@ class SSEDecoder:
             return None
         text = "\n".join(self._data)
         try:
-            payload = json.loads(text)
+            payload = _decode(text)
         except ValueError:
             if not final:
                 return None

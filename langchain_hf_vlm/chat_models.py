@@ -239,9 +239,13 @@ class ChatHuggingFaceVLM(BaseChatModel):
     @property
     def endpoint(self) -> Endpoint:
         """Where requests go: URL, dialect, and whether it is a Hugging Face host."""
-        if self._endpoint is None:
-            self._endpoint = resolve_endpoint(self.base_url, self.backend, self.wait_for_scale_up)
-        return self._endpoint
+        # Read once: a pydantic private attribute costs a failed lookup and __getattr__ (~2 µs)
+        # on every access, and this runs several times per request (so do images, transport).
+        endpoint = self._endpoint
+        if endpoint is None:
+            endpoint = resolve_endpoint(self.base_url, self.backend, self.wait_for_scale_up)
+            self._endpoint = endpoint
+        return endpoint
 
     # ---- request assembly (shared by sync and async)
 
@@ -257,9 +261,11 @@ class ChatHuggingFaceVLM(BaseChatModel):
     @property
     def images(self) -> ImagePipeline:
         """The image pipeline: sizing, re-encoding, URL fetching and the request size guard."""
-        if self._images is None:
-            self._images = ImagePipeline(self._image_settings())
-        return self._images
+        images = self._images
+        if images is None:
+            images = ImagePipeline(self._image_settings())
+            self._images = images
+        return images
 
     def _image_settings(self) -> ImageSettings:
         return ImageSettings(
@@ -329,9 +335,11 @@ class ChatHuggingFaceVLM(BaseChatModel):
 
     @property
     def transport(self) -> Transport:
-        if self._transport is None:
-            self._transport = Transport(timeout=self.timeout, max_retries=self.max_retries)
-        return self._transport
+        transport = self._transport
+        if transport is None:
+            transport = Transport(timeout=self.timeout, max_retries=self.max_retries)
+            self._transport = transport
+        return transport
 
     def close(self) -> None:
         """Release the HTTP connections of the synchronous client."""

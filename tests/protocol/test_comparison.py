@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
 
+import httpx
 import pytest
 from huggingface_hub.errors import HfHubHTTPError, UnknownError
 from langchain_core.exceptions import ModelError, ModelRateLimitError
@@ -706,8 +707,8 @@ def test_row_the_call_after_a_server_crash(vllm: ChatServer) -> None:
         HF,
         row,
         isinstance(first.error, HfHubHTTPError)
-        and second.error is not None
-        and "disconnected" in str(second.error).lower(),
+        # reset or "disconnected", depending on timing: the dead connection was reused
+        and isinstance(second.error, httpx.TransportError),
         (first, second, posts),
     )
 
