@@ -13,6 +13,7 @@ for such an endpoint within the model's timeout.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -107,12 +108,14 @@ class Endpoint:
         return Endpoint(self.url, dialect, self.hf_host, True, self.wait_for_scale_up)
 
 
+@functools.lru_cache(maxsize=256)  # pure, and asked on every request
 def is_hf_host(url: str) -> bool:
     """Whether the URL's host belongs to Hugging Face (router, Hub, Inference Endpoints)."""
     host = (urlsplit(url).hostname or "").lower()
     return host in _HF_HOSTS or host.endswith(_HF_HOST_SUFFIXES)
 
 
+@functools.lru_cache(maxsize=256)
 def is_inference_endpoint(url: str) -> bool:
     """Whether the URL's host is an Inference Endpoint (``*.endpoints.huggingface.cloud``)."""
     return (urlsplit(url).hostname or "").lower().endswith(INFERENCE_ENDPOINTS_SUFFIX)
