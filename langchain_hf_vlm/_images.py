@@ -40,7 +40,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from langchain_hf_vlm._http import httpx
@@ -77,10 +77,12 @@ _REDUCING_GAP = 1.5
 for the same PSNR and output size; Pillow's own default (2.0) would skip the reduced decode
 for that common 3x reduction. The price is on sharp text: about 2 dB PSNR below a LANCZOS
 resize from full resolution (still 2 dB above bicubic from full resolution)."""
-_HEAD_CHARS = 64 * 1024
 _SMALL_HEAD_CHARS = 2 * 1024
-"""Base64 characters of a data URI decoded to read the header (48 KB of data); a JPEG header
-after long EXIF or ICC segments needs more, and then the whole payload is decoded."""
+"""Base64 characters of a data URI decoded first to read the header (1.5 KB of data): enough
+for PNG, GIF, WebP and most JPEGs."""
+_HEAD_CHARS = 64 * 1024
+"""Base64 characters decoded next (48 KB of data), for JPEGs with long EXIF or ICC segments
+first; a header further in needs the whole payload decoded."""
 _FLAT_SHARE = 0.5
 """An image is flat graphics when at least this share of its pixels equals the pixel to its
 left: screenshots and diagrams are mostly uniform areas, camera noise makes photos almost never
@@ -174,6 +176,15 @@ class _Image:
     url: str
     fetched: bytes | None = None
     prepared: str | None = None
+    _head: ImageHeader | None = field(default=None, init=False, repr=False)
+    _head_read: bool = field(default=False, init=False, repr=False)
+
+    def head(self) -> ImageHeader | None:
+        """The header of a data URI's image, from its first bytes only; read once."""
+        if not self._head_read:
+            self._head = _head_header(self.url, self.url.index(",") + 1)
+            self._head_read = True
+        return self._head
 
 
 class ImagePipeline:
@@ -229,7 +240,7 @@ class ImagePipeline:
         """Whether preparing ``image`` may decode or re-encode it (judged from its header)."""
         if image.prepared is not None or not image.url.startswith("data:"):
             return image.fetched is not None
-        return not _fits(_head_header(image.url, image.url.index(",") + 1), self.settings)
+        return not _fits(image.head(), self.settings)
 
     def _collect(self, wire_messages: Sequence[dict[str, Any]]) -> list[_Image]:
         images = []
@@ -272,7 +283,7 @@ class ImagePipeline:
             return prepared
         if not image.url.startswith("data:"):
             return image.url
-        return self._prepare_data_uri(image.url, image.number)
+        return self._prepare_data_uri(image)
 
     def data_uri(self, data: bytes, *, number: int = 1, where: str = "image bytes") -> str:
         """The data URI to send for one image's bytes: as they are when they fit the limits,
@@ -287,17 +298,13 @@ class ImagePipeline:
             return _data_uri(header.mime_type, data)
         return self._reencoded(data, header, number, where)
 
-    def _prepare_data_uri(self, url: str, number: int) -> str:
+    def _prepare_data_uri(self, image: _Image) -> str:
+        url, number = image.url, image.number
         start = url.index(",") + 1
         where = f"{url[: min(start - 1, 40)]}, {_megabytes((len(url) - start) * 3 // 4)}"
-        complete = len(url) - start <= _HEAD_CHARS
-        if complete:
+        header, data = image.head(), None
+        if header is None:  # not in the first bytes (or unreadable): all of them decide
             data = _decode(url[start:], number, where)
-            header = read_image_header(data)
-        else:
-            header = _head_header(url, start)
-        if header is None and not complete:
-            data, complete = _decode(url[start:], number, where), True
             header = read_image_header(data)
         if _fits(header, self.settings):
             return url
@@ -305,7 +312,7 @@ class ImagePipeline:
         key = "sha256:" + hashlib.sha256(encoded).hexdigest()
         prepared = self._cached(key)
         if prepared is None:
-            if not complete:
+            if data is None:
                 data = _decode(memoryview(encoded)[start:], number, where)
             prepared = self._reencoded(data, header, number, where)
             self._remember(key, prepared)
