@@ -99,14 +99,12 @@ class Retries:
         if not _is_retryable(error):
             _reraise(error, cause)
         delay = _backoff(error, self.attempt)
-        if self.attempt < self.max_retries:
-            pass
-        elif is_starting_up(error, self.scales_to_zero):
+        if self.attempt >= self.max_retries:  # only a starting server is waited for further
+            if not is_starting_up(error, self.scales_to_zero):
+                _reraise(error, cause)
             waited = time.monotonic() - self.started
             if waited + delay > self.wake_budget:
                 raise _still_starting(error, waited, self.wake_budget) from cause
-        else:
-            _reraise(error, cause)
         self.attempt += 1
         return delay
 
