@@ -13,6 +13,7 @@ import pytest
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
+from tests.capabilities import VLMCapabilities
 
 pytestmark = [
     pytest.mark.live,
@@ -22,7 +23,7 @@ pytestmark = [
 MODEL = os.environ.get("LANGCHAIN_HF_VLM_LIVE_MODEL", "Qwen/Qwen2.5-VL-7B-Instruct")
 
 
-class TestRouterStandardIntegration(ChatModelIntegrationTests):
+class TestRouterStandardIntegration(VLMCapabilities, ChatModelIntegrationTests):
     @property
     def chat_model_class(self) -> type[ChatHuggingFaceVLM]:
         return ChatHuggingFaceVLM
@@ -30,39 +31,3 @@ class TestRouterStandardIntegration(ChatModelIntegrationTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {"model": MODEL, "temperature": 0.0, "max_retries": 3}
-
-    @property
-    def has_tool_calling(self) -> bool:
-        return True
-
-    @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
-    def has_structured_output(self) -> bool:
-        return True
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return True
-
-    @property
-    def supports_image_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_urls(self) -> bool:
-        return True
-
-    @property
-    def supports_image_tool_message(self) -> bool:
-        return True
-
-    @property
-    def supports_anthropic_inputs(self) -> bool:
-        return True
-
-    @property
-    def returns_usage_metadata(self) -> bool:
-        return True

@@ -20,6 +20,7 @@ from langchain_tests.integration_tests import chat_models as standard_module
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm.errors import APIError
+from tests.capabilities import VLMCapabilities
 from tests.realserver.conftest import ImageHost
 from tests.realserver.tiny_server import ALT_MODEL_ID, TinyVLMServer
 
@@ -49,7 +50,7 @@ NO_CONSTRAINED_DECODING = (
 )
 
 
-class TestTinyVLMStandardIntegration(ChatModelIntegrationTests):
+class TestTinyVLMStandardIntegration(VLMCapabilities, ChatModelIntegrationTests):
     _server: TinyVLMServer
     _images: ImageHost
 
@@ -79,42 +80,6 @@ class TestTinyVLMStandardIntegration(ChatModelIntegrationTests):
             "max_retries": 0,
             "timeout": 60,
         }
-
-    @property
-    def has_tool_calling(self) -> bool:
-        return True
-
-    @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
-    def has_structured_output(self) -> bool:
-        return True
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return True
-
-    @property
-    def supports_image_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_urls(self) -> bool:
-        return True
-
-    @property
-    def supports_image_tool_message(self) -> bool:
-        return True
-
-    @property
-    def supports_anthropic_inputs(self) -> bool:
-        return True
-
-    @property
-    def returns_usage_metadata(self) -> bool:
-        return True
 
     @property
     def model_override_value(self) -> str:

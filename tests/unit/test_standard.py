@@ -11,9 +11,10 @@ from langchain_tests.unit_tests import ChatModelUnitTests
 from syrupy.assertion import SnapshotAssertion
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
+from tests.capabilities import VLMCapabilities
 
 
-class TestChatHuggingFaceVLMStandard(ChatModelUnitTests):
+class TestChatHuggingFaceVLMStandard(VLMCapabilities, ChatModelUnitTests):
     @property
     def chat_model_class(self) -> type[ChatHuggingFaceVLM]:
         return ChatHuggingFaceVLM
@@ -29,30 +30,6 @@ class TestChatHuggingFaceVLMStandard(ChatModelUnitTests):
             {"model": "Qwen/Qwen2.5-VL-7B-Instruct"},
             {"api_key": "hf_from_env"},
         )
-
-    @property
-    def has_tool_calling(self) -> bool:
-        return True
-
-    @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
-    def has_structured_output(self) -> bool:
-        return True
-
-    @property
-    def supports_image_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_urls(self) -> bool:
-        return True
-
-    @property
-    def returns_usage_metadata(self) -> bool:
-        return True
 
     @pytest.mark.xfail(
         reason=(
