@@ -41,15 +41,14 @@ import os
 import platform
 import random
 import statistics
-import struct
 import subprocess
 import sys
 import time
 import tracemalloc
-import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -62,6 +61,9 @@ from langchain_openai import ChatOpenAI
 from loopback import MODEL, LoopbackServer
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for tests.pngs
+from tests.pngs import rgb_png
 
 MEASURES = ("connections", "invoke", "stream", "async", "memory", "payload", "import", "construct")
 STREAM_CHUNKS = 2000
@@ -84,19 +86,7 @@ def png(width: int, height: int, *, noise: bool = False, seed: int = 0) -> bytes
         )
     else:
         rows = b"".join(b"\x00" + b"\xff\x20\x20" * width for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows, 1))
-        + chunk(b"IEND", b"")
-    )
+    return rgb_png(width, height, rows, level=1)
 
 
 @dataclass(frozen=True)
