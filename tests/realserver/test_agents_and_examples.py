@@ -80,17 +80,14 @@ def test_agent_without_tools_answers_about_the_image(
 # ------------------------------------------------------------------------------- examples
 
 
-def _run_example(script: str, tiny: TinyVLMServer) -> str:
+def _run_example(script: str, *args: str, timeout: float = 300) -> str:
+    """Run an example as a user would (no HF token), return what it printed."""
     env = {k: v for k, v in os.environ.items() if k != "HF_TOKEN"}
     done = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "examples" / script),
-            *("--base-url", tiny.url, "--model", tiny.model),
-        ],
+        [sys.executable, str(REPO / "examples" / script), *args],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
         env=env,
     )
@@ -98,20 +95,24 @@ def _run_example(script: str, tiny: TinyVLMServer) -> str:
     return done.stdout
 
 
+def _against(tiny: TinyVLMServer) -> tuple[str, ...]:
+    return ("--base-url", tiny.url, "--model", tiny.model)
+
+
 def test_quickstart_against_the_real_server(tiny_vlm: TinyVLMServer) -> None:
-    out = _run_example("quickstart.py", tiny_vlm)
-    assert f"answer: {ANS_IMAGE}" in out or ANS_IMAGE in out
+    out = _run_example("quickstart.py", *_against(tiny_vlm))
+    assert f"answer: {ANS_IMAGE}\n" in out
     assert "usage: {'input_tokens':" in out
 
 
 def test_agent_example_against_the_real_server(tiny_vlm: TinyVLMServer) -> None:
-    out = _run_example("agent_tools.py", tiny_vlm)
+    out = _run_example("agent_tools.py", *_against(tiny_vlm))
     assert f"ai: {ANS_TOOL_RESULT}" in out
     assert "tool: It is sunny and 21 C in Paris." in out
 
 
 def test_lcel_example_against_the_real_server(tiny_vlm: TinyVLMServer) -> None:
-    out = _run_example("lcel_chain.py", tiny_vlm)
+    out = _run_example("lcel_chain.py", *_against(tiny_vlm))
     assert out.count(ANS_IMAGE) == 3
     assert ANS_DEFAULT not in out
 
@@ -119,17 +120,8 @@ def test_lcel_example_against_the_real_server(tiny_vlm: TinyVLMServer) -> None:
 def test_demo_offline_default_uses_the_tiny_model() -> None:
     """`make demo` with no token and no --base-url: the example starts the tiny model itself
     and says plainly where the answer comes from and how to use a real model."""
-    env = {k: v for k, v in os.environ.items() if k != "HF_TOKEN"}
-    done = subprocess.run(
-        [sys.executable, str(REPO / "examples" / "quickstart.py")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "tiny test model" in done.stdout
-    assert "HF_TOKEN" in done.stdout and "--base-url" in done.stdout
-    assert ANS_IMAGE in done.stdout
-    assert "usage: {'input_tokens':" in done.stdout
+    out = _run_example("quickstart.py", timeout=600)
+    assert "tiny test model" in out
+    assert "HF_TOKEN" in out and "--base-url" in out
+    assert f"answer: {ANS_IMAGE}\n" in out
+    assert "usage: {'input_tokens':" in out
