@@ -1,14 +1,17 @@
 """LangChain chat model for Hugging Face vision-language models."""
 
+from typing import Any
+
 from langchain_hf_vlm.chat_models import ChatHuggingFaceVLM
 from langchain_hf_vlm.errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
     AuthenticationError,
-    ContextOverflow,
+    ContextOverflowError,
     HuggingFaceVLMHTTPError,
     IncompleteStreamError,
+    InternalServerError,
     InvalidContentError,
     InvalidRequestError,
     MissingTokenError,
@@ -24,9 +27,10 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "ChatHuggingFaceVLM",
-    "ContextOverflow",
+    "ContextOverflowError",
     "HuggingFaceVLMHTTPError",
     "IncompleteStreamError",
+    "InternalServerError",
     "InvalidContentError",
     "InvalidRequestError",
     "MissingTokenError",
@@ -35,3 +39,11 @@ __all__ = [
     "RateLimitError",
     "image_block",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ContextOverflow":  # deprecated alias; errors.__getattr__ warns
+        from langchain_hf_vlm import errors
+
+        return errors.ContextOverflow
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

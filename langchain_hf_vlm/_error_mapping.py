@@ -13,8 +13,9 @@ from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm.errors import (
     APIError,
     AuthenticationError,
-    ContextOverflow,
+    ContextOverflowError,
     HuggingFaceVLMHTTPError,
+    InternalServerError,
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
@@ -95,9 +96,9 @@ def error_for_response(response: httpx.Response, body: bytes) -> HuggingFaceVLMH
     """Build the exception for an HTTP error answer whose body has been read."""
     message, error_type = server_message(body)
     status = response.status_code
-    cls = _BY_STATUS.get(status, APIError)
+    cls = _BY_STATUS.get(status, InternalServerError if status >= 500 else APIError)
     if cls is InvalidRequestError and message and _CONTEXT_OVERFLOW.search(message):
-        cls = ContextOverflow
+        cls = ContextOverflowError
     reason = response.reason_phrase or ""
     text = f"HTTP {status} {reason}".rstrip() + f" from {response.request.url.host}"
     if message:

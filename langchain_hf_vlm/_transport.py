@@ -35,6 +35,7 @@ from langchain_hf_vlm.errors import (
     APITimeoutError,
     HuggingFaceVLMHTTPError,
     IncompleteStreamError,
+    InternalServerError,
 )
 
 logger = logging.getLogger("langchain_hf_vlm")
@@ -139,8 +140,10 @@ def is_starting_up(error: ModelError, scales_to_zero: bool) -> TypeGuard[Hugging
     return isinstance(body, dict) and "estimated_time" in body
 
 
-def _still_starting(error: HuggingFaceVLMHTTPError, waited: float, budget: float) -> APIError:
-    return APIError(
+def _still_starting(
+    error: HuggingFaceVLMHTTPError, waited: float, budget: float
+) -> InternalServerError:
+    return InternalServerError(
         f"the server was still starting up after {waited:.1f}s of retries, and waiting longer "
         f"would exceed the model's timeout of {budget:g}s (raise timeout to wait longer for a "
         f"scaled-to-zero endpoint): {error}",
