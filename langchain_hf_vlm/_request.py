@@ -1,0 +1,82 @@
+"""The request a model sends: URL, headers (token rule, scale-up), body bytes. Pure: no I/O.
+
+Shared by the sync and async entry points, which differ only in how images are prepared and
+how an unknown server is identified (both I/O) before :func:`build_request`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from langchain_hf_vlm._auth import bearer_token, request_headers
+from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, body_bytes, build_payload
+from langchain_hf_vlm._transport import PreparedRequest
+
+if TYPE_CHECKING:
+    from langchain_hf_vlm.chat_models import ChatHuggingFaceVLM
+
+
+def parameters(llm: ChatHuggingFaceVLM) -> dict[str, Any]:
+    """The model's sampling parameters (None: not set, never sent)."""
+    return {name: getattr(llm, name) for name in SAMPLING_PARAMETERS}
+
+
+def wire_model(llm: ChatHuggingFaceVLM, override: str | None) -> str:
+    """The ``model`` of the body: with the provider suffix the router reads."""
+    model = override or llm.model
+    if llm.provider and llm.provider != "auto" and ":" not in model:
+        return f"{model}:{llm.provider}"
+    return model
+
+
+def needs_dialect(llm: ChatHuggingFaceVLM, kwargs: Mapping[str, Any]) -> bool:
+    """Whether this call depends on a dialect that is still a guess."""
+    # The keys first: they are plain dict lookups, the endpoint a pydantic private attribute.
+    return ("response_format" in kwargs or "tools" in kwargs) and not (llm.endpoint.dialect_known)
+
+
+def token(llm: ChatHuggingFaceVLM) -> str | None:
+    """The token for the model's endpoint under the token rule (see ``_auth``)."""
+    return bearer_token(llm.endpoint, llm.api_key, "api_key" in llm.model_fields_set)
+
+
+def probe_headers(llm: ChatHuggingFaceVLM) -> dict[str, str]:
+    """Headers of an identification GET."""
+    return request_headers(
+        llm.endpoint, token(llm), bill_to=None, default_headers=llm.default_headers
+    )
+
+
+def build_request(
+    llm: ChatHuggingFaceVLM,
+    wire_messages: list[dict[str, Any]],
+    stop: list[str] | None,
+    kwargs: Mapping[str, Any],
+    *,
+    stream: bool,
+) -> PreparedRequest:
+    """The request for prepared wire messages and one call's ``stop`` and keyword arguments."""
+    call_kwargs = dict(kwargs)
+    override = call_kwargs.pop("model", None)
+    stream_usage = call_kwargs.pop("stream_usage", llm.stream_usage)
+    if stop is not None:
+        call_kwargs["stop"] = stop
+    endpoint = llm.endpoint
+    body = build_payload(
+        model=wire_model(llm, override),
+        messages=wire_messages,
+        parameters=parameters(llm),
+        extra_body=llm.extra_body,
+        call_kwargs=call_kwargs,
+        stream=stream,
+        stream_usage=stream_usage,
+        dialect=endpoint.dialect,
+    )
+    scale_up = endpoint.scale_up(llm.timeout)
+    headers = request_headers(
+        endpoint, token(llm), bill_to=llm.bill_to, default_headers=llm.default_headers
+    )
+    return PreparedRequest(
+        endpoint.url, scale_up.with_header(headers), body_bytes(body), stream, scale_up
+    )
