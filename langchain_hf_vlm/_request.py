@@ -6,12 +6,16 @@ how an unknown server is identified (both I/O) before :func:`build_request`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
 
 from langchain_hf_vlm._auth import bearer_token, request_headers
 from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, body_bytes, build_payload
 from langchain_hf_vlm._transport import PreparedRequest
+from langchain_hf_vlm.errors import MissingTokenError
 
 if TYPE_CHECKING:
     from langchain_hf_vlm.chat_models import ChatHuggingFaceVLM
@@ -37,8 +41,16 @@ def needs_dialect(llm: ChatHuggingFaceVLM, kwargs: Mapping[str, Any]) -> bool:
 
 
 def token(llm: ChatHuggingFaceVLM) -> str | None:
-    """The token for the model's endpoint under the token rule (see ``_auth``)."""
-    return bearer_token(llm.endpoint, llm.api_key, "api_key" in llm.model_fields_set)
+    """The token for the model's endpoint under the token rule (see ``_auth``); a key named by
+    ``api_key_env`` counts as given explicitly."""
+    if llm.api_key_env is None:
+        return bearer_token(llm.endpoint, llm.api_key, "api_key" in llm.model_fields_set)
+    key = os.environ.get(llm.api_key_env)
+    if not key:
+        raise MissingTokenError(
+            f"api_key_env={llm.api_key_env!r} names an environment variable that is not set"
+        )
+    return bearer_token(llm.endpoint, SecretStr(key), explicit=True)
 
 
 def probe_headers(llm: ChatHuggingFaceVLM) -> dict[str, str]:

@@ -87,10 +87,11 @@ class ChatHuggingFaceVLM(BaseChatModel):
     connections and image cache are rebuilt on first use. A token the model read from the
     environment (``HF_TOKEN``, the hub login) is not pickled: the unpickled model reads its own
     worker's environment. An ``api_key`` passed explicitly is pickled (in clear text, as the
-    worker needs it); to keep it out of pickles, do not pass it, and set ``HF_TOKEN`` in the
-    workers' environment instead. A model holding ``http_client`` or ``http_async_client``
-    refuses to pickle (clients cannot travel): configure proxies and CAs through the
-    environment (``HTTPS_PROXY``, ``SSL_CERT_FILE``) instead.
+    worker needs it); to keep it out of pickles, do not pass it: set ``HF_TOKEN`` in the
+    workers' environment, or, for another server's key, name its variable in ``api_key_env``.
+    A model holding ``http_client`` or ``http_async_client`` refuses to pickle (clients cannot
+    travel): configure proxies and CAs through the environment (``HTTPS_PROXY``,
+    ``SSL_CERT_FILE``) instead.
     """
 
     model: str
@@ -106,6 +107,10 @@ class ChatHuggingFaceVLM(BaseChatModel):
     api_key: SecretStr | None = Field(default_factory=_token_from_env)
     """Token. Defaults to ``HF_TOKEN``, which is only ever sent to Hugging Face hosts; a key
     passed explicitly goes to ``base_url`` whatever its host."""
+    api_key_env: str | None = None
+    """Name of an environment variable holding the key, read at each request (so it is never
+    pickled): for a server other than Hugging Face's, whose key should stay out of pickles.
+    Like an explicit ``api_key``, it goes to ``base_url`` whatever its host."""
     bill_to: str | None = None
     """Organisation to bill on the router (``X-HF-Bill-To``)."""
     timeout: float | None = Field(default=120.0, gt=0)
@@ -176,6 +181,8 @@ class ChatHuggingFaceVLM(BaseChatModel):
     def _check_combinations(self) -> ChatHuggingFaceVLM:
         check_provider(self.provider, self.model, self.base_url)
         self._endpoint = resolve_endpoint(self.base_url, self.backend, self.wait_for_scale_up)
+        if self.api_key_env is not None and "api_key" in self.model_fields_set:
+            raise ValueError("pass either api_key or api_key_env, not both")
         clashes = sorted(set(self.extra_body) & {*SAMPLING_PARAMETERS, "model", "messages"})
         if clashes:
             raise ValueError(

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import HumanMessage
 
-from langchain_hf_vlm import ChatHuggingFaceVLM
+from langchain_hf_vlm import ChatHuggingFaceVLM, MissingTokenError
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._transport import StreamEvent, StreamOpened
 from tests.protocol.conftest import make_model
@@ -181,3 +181,25 @@ def test_a_model_with_the_users_client_refuses_to_pickle(server: ChatServer) -> 
         model = make_model(server, http_client=client)
         with pytest.raises(TypeError, match="http_client or http_async_client cannot be pickled"):
             pickle.dumps(model)
+
+
+def test_a_key_named_by_api_key_env_is_read_on_the_worker(
+    server: ChatServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MY_SERVER_KEY", "sk-DriverSide111")
+    model = make_model(server, api_key_env="MY_SERVER_KEY")
+    model.invoke("hi")
+    assert _chat_requests(server)[-1].headers["authorization"] == "Bearer sk-DriverSide111"
+    data = pickle.dumps(model)
+    assert b"sk-DriverSide111" not in data
+    monkeypatch.setenv("MY_SERVER_KEY", "sk-WorkerSide222")
+    pickle.loads(data).invoke("hi")
+    assert _chat_requests(server)[-1].headers["authorization"] == "Bearer sk-WorkerSide222"
+    monkeypatch.delenv("MY_SERVER_KEY")
+    with pytest.raises(MissingTokenError, match="'MY_SERVER_KEY' names an environment variable"):
+        model.invoke("hi")
+
+
+def test_api_key_env_replaces_api_key() -> None:
+    with pytest.raises(ValueError, match="either api_key or api_key_env"):
+        ChatHuggingFaceVLM(model="m", api_key="sk-x", api_key_env="MY_SERVER_KEY")
