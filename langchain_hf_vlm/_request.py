@@ -1,4 +1,5 @@
-"""The request a model sends: URL, headers (token rule, scale-up), body bytes. Pure: no I/O.
+"""The request a model sends: URL, headers (token rule, scale-up), body bytes; the settings
+and LangSmith parameters derived from the model's fields. Pure: no I/O.
 
 Shared by the sync and async entry points, which differ only in how images are prepared and
 how an unknown server is identified (both I/O) before :func:`build_request`.
@@ -10,10 +11,13 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from langchain_core.language_models import LangSmithParams
 from pydantic import SecretStr
 
 from langchain_hf_vlm._auth import bearer_token, request_headers
+from langchain_hf_vlm._images import ImageSettings
 from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, body_bytes, build_payload
+from langchain_hf_vlm._responses import MODEL_PROVIDER
 from langchain_hf_vlm._transport import PreparedRequest
 from langchain_hf_vlm.errors import MissingTokenError
 
@@ -92,3 +96,39 @@ def build_request(
     return PreparedRequest(
         endpoint.url, scale_up.with_header(headers), body_bytes(body), stream, scale_up
     )
+
+
+def image_settings(llm: ChatHuggingFaceVLM) -> ImageSettings:
+    """How the model's images are prepared (the request size guard included)."""
+    return ImageSettings(
+        max_pixels=llm.image_max_pixels,
+        max_side=llm.image_max_side,
+        max_request_bytes=llm.max_request_bytes or llm.endpoint.dialect.max_request_bytes,
+        fetch_urls=llm.fetch_image_urls,
+        fetch_timeout=llm.image_fetch_timeout,
+        fetch_max_bytes=llm.image_fetch_max_bytes,
+        max_input_pixels=llm.image_max_input_pixels,
+        jpeg_quality=llm.image_jpeg_quality,
+        cache_bytes=llm.image_cache_bytes,
+    )
+
+
+def ls_params(
+    llm: ChatHuggingFaceVLM, stop: list[str] | None, kwargs: Mapping[str, Any]
+) -> LangSmithParams:
+    """What LangSmith records of one call: the model and the main parameters in effect."""
+    params = LangSmithParams(
+        ls_provider=MODEL_PROVIDER,
+        ls_model_name=kwargs.get("model") or llm.model,
+        ls_model_type="chat",
+    )
+    temperature = kwargs.get("temperature", llm.temperature)
+    if temperature is not None:
+        params["ls_temperature"] = temperature
+    max_tokens = kwargs.get("max_tokens", llm.max_tokens)
+    if max_tokens is not None:
+        params["ls_max_tokens"] = max_tokens
+    stop = stop or kwargs.get("stop") or llm.stop
+    if stop:
+        params["ls_stop"] = stop
+    return params

@@ -13,7 +13,6 @@ closes only the clients it made; a user's clients stay the user's to close.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 import time
@@ -25,14 +24,16 @@ from typing import Any, Literal
 from langchain_core.exceptions import ModelError
 
 from langchain_hf_vlm._backends import FINGERPRINTS, Endpoint, ScaleUpPolicy
-from langchain_hf_vlm._error_mapping import error_for_response, message_from_payload
+from langchain_hf_vlm._error_mapping import (
+    answer_body,
+    error_for_response,
+    stream_event_error,
+    transport_error,
+)
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._retry import Retries
 from langchain_hf_vlm._sse import DONE, MalformedEventError, SSEDecoder
 from langchain_hf_vlm.errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
     HuggingFaceVLMHTTPError,
     IncompleteStreamError,
 )
@@ -80,69 +81,6 @@ class StreamEvent:
 
 
 StreamItem = StreamOpened | StreamEvent
-
-
-def _transport_error(
-    exc: Exception, phase_read: Literal["first_byte", "between_chunks"]
-) -> ModelError:
-    """An httpx exception as the package's error; other exceptions pass through unchanged."""
-    if isinstance(exc, httpx.TimeoutException):
-        phase: Literal["connect", "first_byte", "between_chunks", "write"]
-        if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
-            phase = "connect"
-        elif isinstance(exc, httpx.WriteTimeout):
-            phase = "write"
-        else:
-            phase = phase_read
-        words = {
-            "connect": "connecting to the server",
-            "write": "sending the request",
-            "first_byte": "waiting for the first byte of the answer",
-            "between_chunks": "waiting for the next chunk of the stream",
-        }[phase]
-        error: ModelError = APITimeoutError(f"timed out {words}", phase=phase)
-    elif isinstance(exc, httpx.TransportError):
-        error = APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}")
-    else:
-        raise exc
-    error.__cause__ = exc
-    return error
-
-
-def _stream_event_error(payload: Mapping[str, Any]) -> IncompleteStreamError:
-    message, _ = message_from_payload(payload)
-    error = payload.get("error")
-    status = None
-    if isinstance(error, Mapping):
-        for key in ("http_status_code", "status_code", "code"):
-            if isinstance(error.get(key), int):
-                status = int(error[key])
-                break
-    return IncompleteStreamError(
-        f"the server reported an error in the stream: {message or payload}",
-        status_code=status,
-        server_message=message,
-    )
-
-
-def _answer_body(response: httpx.Response, content: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(content)
-    except ValueError:
-        raise APIError(
-            f"the server answered with non-JSON content: {content[:200]!r}", response=response
-        ) from None
-    if isinstance(body, dict) and "error" in body and "choices" not in body:
-        message, error_type = message_from_payload(body)
-        raise APIError(
-            f"the server answered HTTP {response.status_code} with an error: {message}",
-            response=response,
-            server_message=message,
-            error_type=error_type,
-        )
-    if not isinstance(body, dict):
-        raise APIError(f"unexpected answer: {content[:200]!r}", response=response)
-    return body
 
 
 def _error_answer(response: httpx.Response, content: bytes) -> HuggingFaceVLMHTTPError:
@@ -292,7 +230,7 @@ class Transport:
                 )
                 if response.status_code >= 400:
                     raise _error_answer(response, response.content)
-                return Answer(_answer_body(response, response.content), response.headers)
+                return Answer(answer_body(response, response.content), response.headers)
             except (httpx.HTTPError, HuggingFaceVLMHTTPError) as exc:
                 error = self._error(exc, "first_byte")
                 delay = retries.next_wait(error, exc)
@@ -311,7 +249,7 @@ class Transport:
                 )
                 if response.status_code >= 400:
                     raise await _aerror_answer(response, response.content)
-                return Answer(_answer_body(response, response.content), response.headers)
+                return Answer(answer_body(response, response.content), response.headers)
             except (httpx.HTTPError, HuggingFaceVLMHTTPError) as exc:
                 error = self._error(exc, "first_byte")
                 delay = retries.next_wait(error, exc)
@@ -324,7 +262,7 @@ class Transport:
     def _error(exc: Exception, phase_read: Literal["first_byte", "between_chunks"]) -> ModelError:
         if isinstance(exc, ModelError):
             return exc
-        return _transport_error(exc, phase_read)
+        return transport_error(exc, phase_read)
 
     # ---- streaming
 
@@ -351,7 +289,7 @@ class Transport:
                     if response.status_code >= 400:
                         raise _error_answer(response, response.read())
                     if _is_json(response):  # an error answered as JSON with status 200
-                        _answer_body(response, response.read())
+                        answer_body(response, response.read())
                     decoder = SSEDecoder()
                     yield StreamOpened(response.headers)
                     for line in response.iter_lines():
@@ -391,7 +329,7 @@ class Transport:
                     if response.status_code >= 400:
                         raise await _aerror_answer(response, await response.aread())
                     if _is_json(response):  # an error answered as JSON with status 200
-                        _answer_body(response, await response.aread())
+                        answer_body(response, await response.aread())
                     decoder = SSEDecoder()
                     yield StreamOpened(response.headers)
                     async for line in response.aiter_lines():
@@ -430,5 +368,5 @@ def _checked_event(payload: Any) -> StreamEvent:
     if not isinstance(payload, dict):
         raise MalformedEventError(f"stream event is not a JSON object: {str(payload)[:200]!r}")
     if "error" in payload and not payload.get("choices"):
-        raise _stream_event_error(payload)
+        raise stream_event_error(payload)
     return StreamEvent(payload)

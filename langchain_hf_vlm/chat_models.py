@@ -33,12 +33,11 @@ from langchain_hf_vlm._images import (
     DEFAULT_MAX_PIXELS,
     DEFAULT_MAX_SIDE,
     ImagePipeline,
-    ImageSettings,
 )
 from langchain_hf_vlm._messages import locate_image_errors, to_wire_messages
 from langchain_hf_vlm._payload import SAMPLING_PARAMETERS
 from langchain_hf_vlm._providers import check_provider
-from langchain_hf_vlm._responses import MODEL_PROVIDER, chat_result
+from langchain_hf_vlm._responses import chat_result
 from langchain_hf_vlm._streaming import astream_chunks, provider_header, stream_chunks
 from langchain_hf_vlm._transport import PreparedRequest, Transport
 
@@ -221,21 +220,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         return {"api_key": "HF_TOKEN"}
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
-        params = LangSmithParams(
-            ls_provider=MODEL_PROVIDER,
-            ls_model_name=kwargs.get("model") or self.model,
-            ls_model_type="chat",
-        )
-        temperature = kwargs.get("temperature", self.temperature)
-        if temperature is not None:
-            params["ls_temperature"] = temperature
-        max_tokens = kwargs.get("max_tokens", self.max_tokens)
-        if max_tokens is not None:
-            params["ls_max_tokens"] = max_tokens
-        stop = stop or kwargs.get("stop") or self.stop
-        if stop:
-            params["ls_stop"] = stop
-        return params
+        return _request.ls_params(self, stop, kwargs)
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         return _PROFILE
@@ -258,20 +243,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         """The image pipeline: sizing, re-encoding, URL fetching and the request size guard."""
         images = self._images
         if images is None:
-            images = ImagePipeline(
-                ImageSettings(
-                    max_pixels=self.image_max_pixels,
-                    max_side=self.image_max_side,
-                    max_request_bytes=self.max_request_bytes
-                    or self.endpoint.dialect.max_request_bytes,
-                    fetch_urls=self.fetch_image_urls,
-                    fetch_timeout=self.image_fetch_timeout,
-                    fetch_max_bytes=self.image_fetch_max_bytes,
-                    max_input_pixels=self.image_max_input_pixels,
-                    jpeg_quality=self.image_jpeg_quality,
-                    cache_bytes=self.image_cache_bytes,
-                )
-            )
+            images = ImagePipeline(_request.image_settings(self))
             self._images = images
         return images
 
