@@ -42,8 +42,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "ContextOverflow":  # deprecated alias; errors.__getattr__ warns
-        from langchain_hf_vlm import errors
+    from langchain_hf_vlm.errors import deprecated_alias
 
-        return errors.ContextOverflow
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        return deprecated_alias(name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

@@ -150,6 +150,9 @@ class Transport:
                 self._client = httpx.Client(
                     timeout=self._request_timeout, limits=self._limits, follow_redirects=True
                 )
+                # A model dropped without close() does not leave its sockets to the collector
+                # (which warns "unclosed socket"); async clients need aclose() in their loop.
+                weakref.finalize(self, self._client.close)
             return self._client
 
     def async_client(self) -> httpx.AsyncClient:

@@ -191,15 +191,21 @@ class MissingTokenError(ModelAuthenticationError, ValueError):
     """No Hugging Face token was found for a request that needs one."""
 
 
+def deprecated_alias(name: str) -> type[ContextOverflowError]:
+    """The class a deprecated name stands for, with a warning pointing at the caller's caller."""
+    if name != "ContextOverflow":
+        raise AttributeError(name)
+    warnings.warn(
+        "ContextOverflow is deprecated; use ContextOverflowError", DeprecationWarning, stacklevel=3
+    )
+    return ContextOverflowError
+
+
 def __getattr__(name: str) -> Any:
-    if name == "ContextOverflow":
-        warnings.warn(
-            "ContextOverflow is deprecated; use ContextOverflowError",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return ContextOverflowError
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        return deprecated_alias(name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
 
 
 __all__ = [

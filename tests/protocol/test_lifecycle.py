@@ -74,6 +74,17 @@ def test_retries_and_timeouts_apply_to_the_users_client(server: ChatServer) -> N
 # ---------------------------------------------------------------- close and context managers
 
 
+def test_a_forgotten_sync_model_leaves_no_open_socket(server: ChatServer) -> None:
+    gc.collect()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = make_model(server)
+        model.invoke("hi")
+        del model
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
 def test_with_closes_the_models_own_client(server: ChatServer) -> None:
     with make_model(server) as model:
         model.invoke("hi")
@@ -93,6 +104,7 @@ async def test_async_with_closes_the_models_clients(server: ChatServer) -> None:
 
 
 async def test_no_unclosed_client_warnings(server: ChatServer) -> None:
+    gc.collect()  # what earlier tests left behind is theirs
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         async with make_model(server) as model:
