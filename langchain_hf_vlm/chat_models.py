@@ -31,7 +31,9 @@ from langchain_hf_vlm._backends import (
     resolve_endpoint,
 )
 from langchain_hf_vlm._callbacks import retry_reporter
-from langchain_hf_vlm._images import (
+from langchain_hf_vlm._media.pipeline import ImagePipeline
+from langchain_hf_vlm._media.refs import WireMessages
+from langchain_hf_vlm._media.settings import (
     DEFAULT_CACHE_BYTES,
     DEFAULT_FETCH_MAX_BYTES,
     DEFAULT_FETCH_TIMEOUT,
@@ -39,10 +41,9 @@ from langchain_hf_vlm._images import (
     DEFAULT_MAX_INPUT_PIXELS,
     DEFAULT_MAX_PIXELS,
     DEFAULT_MAX_SIDE,
-    ImagePipeline,
     ImageSettings,
 )
-from langchain_hf_vlm._messages import locate_image_errors, to_wire_messages
+from langchain_hf_vlm._messages import to_wire_messages
 from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, body_bytes, build_payload
 from langchain_hf_vlm._responses import MODEL_PROVIDER, StreamAssembler, chat_result
 from langchain_hf_vlm._transport import PreparedRequest, Transport
@@ -302,7 +303,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
 
     def _request(
         self,
-        wire_messages: list[dict[str, Any]],
+        wire: WireMessages,
         stop: list[str] | None,
         stream: bool,
         kwargs: Any,
@@ -315,7 +316,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         endpoint = self.endpoint
         body = build_payload(
             model=self._wire_model(override),
-            messages=wire_messages,
+            messages=wire.messages,
             parameters=self._parameters(),
             extra_body=self.extra_body,
             call_kwargs=call_kwargs,
@@ -354,8 +355,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         wire = to_wire_messages(messages)
-        with locate_image_errors(messages):
-            self.images.prepare(wire)
+        self.images.prepare(wire)
         self._identify(kwargs)
         request = self._request(wire, stop, False, kwargs)
         answer = self.transport.post(request, retry_reporter(run_manager))
@@ -369,8 +369,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         wire = to_wire_messages(messages)
-        with locate_image_errors(messages):
-            await self.images.aprepare(wire)
+        await self.images.aprepare(wire)
         await self._aidentify(kwargs)
         request = self._request(wire, stop, False, kwargs)
         answer = await self.transport.apost(request, retry_reporter(run_manager))
@@ -384,8 +383,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         wire = to_wire_messages(messages)
-        with locate_image_errors(messages):
-            self.images.prepare(wire)
+        self.images.prepare(wire)
         self._identify(kwargs)
         request = self._request(wire, stop, True, kwargs)
         events = self.transport.stream(request, retry_reporter(run_manager))
@@ -407,8 +405,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         wire = to_wire_messages(messages)
-        with locate_image_errors(messages):
-            await self.images.aprepare(wire)
+        await self.images.aprepare(wire)
         await self._aidentify(kwargs)
         request = self._request(wire, stop, True, kwargs)
         events = self.transport.astream(request, retry_reporter(run_manager))
