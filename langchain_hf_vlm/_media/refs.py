@@ -7,9 +7,9 @@ or data URI as given); the image pipeline fills in what is sent (:attr:`ImageRef
 :func:`json_bytes` writes each ref's parts where the ref stands. Nothing walks the messages to
 find images, and nothing is rewritten and restored.
 
-A ref is a slot: :meth:`ImageRef.parts` may be any number of parts (text and images), and the
-writer splices them all in where the one slot stood. That is how one source block (a PDF, a
-video) can become several parts once prepared.
+An image ref is one kind of :class:`Slot`. A slot may stand for any number of parts (text and
+images), all written where the one slot stood: that is how one source block (a PDF, a video)
+can become a label and an image per page or frame once prepared, with no other walk.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ WirePart = dict[str, Any]
 class ImageProblem(Exception):
     """What is wrong with one image, before it is known which image of the request it is.
 
-    Raised by the header reader, the codec and the downloader; turned into an
+    Raised by the codec, the downloader and the pipeline's decoding; turned into an
     :class:`InvalidContentError` naming the image by :meth:`ImageRef.naming_errors` (or by the
     public helper that called the codec), where it is caught.
     """
@@ -114,7 +114,7 @@ class WireMessages:
     images: list[ImageRef] = field(default_factory=list)
 
 
-# ---- writing JSON that holds refs
+# ---- writing JSON that holds slots
 
 _VERBATIM_MIN_CHARS = 16_384
 """Data URIs from this length on are copied into the JSON; shorter ones cost less to encode."""

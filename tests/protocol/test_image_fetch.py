@@ -224,7 +224,10 @@ def test_redirect_to_http_is_followed(image_host: str, prepare: Any) -> None:
 def test_bad_downloads_are_clear_errors(
     image_host: str, prepare: Any, path: str, message: str
 ) -> None:
-    with pytest.raises(InvalidContentError, match=rf"image 2 of the request \(http.*{message}"):
+    with pytest.raises(
+        InvalidContentError,
+        match=rf"^message 0, content block 1: image 2 of the request \(http.*{message}",
+    ):
         fetched(prepare, f"{image_host}/small.png", f"{image_host}{path}")
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from PIL import Image, ImageChops, ImageDraw, ImageOps
 
 from langchain_hf_vlm import InvalidContentError, image_block
@@ -445,6 +445,24 @@ def test_corrupt_image_that_needs_resizing_is_a_clear_error() -> None:
         prepared(image_block(png()), image_block(broken))
 
 
+def test_image_errors_name_the_message_and_block_the_image_came_from() -> None:
+    broken = image_block(png((640, 480))[:60])
+    messages: list[BaseMessage] = [
+        HumanMessage(content=["look", image_block(png())]),
+        AIMessage(content="", tool_calls=[{"name": "shot", "args": {}, "id": "c1"}]),
+        ToolMessage(content=["screenshot:", broken], tool_call_id="c1"),
+    ]
+    with pytest.raises(InvalidContentError) as caught:
+        ImagePipeline(SMALL).prepare(to_wire_messages(messages))
+    error = caught.value
+    # The tool's image travels in a user message after the tool result; the error names
+    # where the user put it.
+    assert str(error).startswith(
+        "message 2, content block 1: image 2 of the request (data:image/png;base64, 60 bytes): "
+    )
+    assert (error.message_index, error.block_index, error.image_number) == (2, 1, 2)
+
+
 def test_truncated_jpeg_is_a_clear_error() -> None:
     data = encode(photo((640, 480)), "JPEG")
     with pytest.raises(InvalidContentError, match=r"image 1 of the request .*truncated"):
@@ -541,6 +559,7 @@ def test_request_over_the_limit_names_the_largest_images() -> None:
     large_size = len(data_uri("image/png", large))
     assert f"image 2 ({large_size / 1e6:.2f} MB)" in message
     assert message.index("image 2") < message.index("image 3") < message.index("image 1")
+    assert f"image 2 ({large_size / 1e6:.2f} MB) in message 0, content block 2" in message
     assert "image_max_pixels" in message
 
 
@@ -673,7 +692,7 @@ class NoPillow:
         if name.split(".")[0] == "PIL":
             raise ImportError("no Pillow here")
 sys.meta_path.insert(0, NoPillow())
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_hf_vlm import InvalidContentError, image_block
 from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._media.refs import json_bytes
