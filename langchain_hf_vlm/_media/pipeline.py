@@ -149,6 +149,8 @@ class ImagePipeline:
     # ---- the steps shared by both paths
 
     def _jobs(self, images: Sequence[ImageRef]) -> list[_Job]:
+        """One job per image, in request order: where a slot that expands into images (a
+        document's pages, a video's frames) would add those."""
         jobs = [_Job(ref) for ref in images]
         if self.settings.fetch_urls:
             for job in jobs:
