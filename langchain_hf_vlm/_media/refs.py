@@ -159,7 +159,7 @@ def _encode(value: Any) -> tuple[str, list[list[WirePart]]]:
         if not isinstance(obj, Slot):
             raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
         parts = obj.parts()
-        if len(parts) == 1 and _large_data(parts[0]) is None:
+        if len(parts) == 1 and not _large_image(parts[0]):
             return parts[0]
         spliced.append(parts)
         return _SLOT_MARK
@@ -173,12 +173,11 @@ def _parts_pieces(parts: list[WirePart]) -> list[str]:
     for part in parts:
         if pieces:
             pieces.append(",")
-        url = _large_data(part)
-        if url is None:
+        image = part["image_url"] if _large_image(part) else None
+        if image is None or not _verbatim(image["url"]):
             pieces.append(_dumps(part))
             continue
-        pieces += ['{"type":"image_url","image_url":{"url":"', url, '"']
-        image = part["image_url"]
+        pieces += ['{"type":"image_url","image_url":{"url":"', image["url"], '"']
         if len(image) == 1:
             pieces.append("}}")
         else:
@@ -187,20 +186,13 @@ def _parts_pieces(parts: list[WirePart]) -> list[str]:
     return pieces
 
 
-def _large_data(part: WirePart) -> str | None:
-    """The data URI of an image part, when it is large and can be copied into JSON as it is."""
-    if part.get("type") != "image_url":
-        return None
-    url = part["image_url"]["url"]
-    if (
-        len(url) >= _VERBATIM_MIN_CHARS
-        and url.startswith("data:")
-        and url.isascii()
-        and '"' not in url
-        and "\\" not in url
-    ):
-        return str(url)
-    return None
+def _large_image(part: WirePart) -> bool:
+    return part.get("type") == "image_url" and len(part["image_url"]["url"]) >= _VERBATIM_MIN_CHARS
+
+
+def _verbatim(url: str) -> bool:
+    """Whether a URL can be copied into JSON as it is (each check scans it once)."""
+    return url.startswith("data:") and url.isascii() and '"' not in url and "\\" not in url
 
 
 def _utf8_length(text: str) -> int:
