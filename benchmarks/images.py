@@ -140,7 +140,9 @@ def naive_pillow(data: bytes) -> str:
 
 
 def prepared(pipeline: ImagePipeline, url: str) -> str:
-    wire = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}]
+    wire: list[dict[str, Any]] = [
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}
+    ]
     pipeline.prepare(wire)
     return str(wire[0]["content"][0]["image_url"]["url"])
 

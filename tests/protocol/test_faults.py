@@ -38,8 +38,8 @@ from langchain_hf_vlm.errors import (
     NotFoundError,
     RateLimitError,
 )
-from tests.protocol.conftest import make_model
 from tests.servers.chat_server import ChatReply, ChatServer, Fault, Reply, Stream
+from tests.support.loopback import make_model
 
 TOKEN = "hf_SuperSecretFaultToken123"
 WORDS = ["Hello ", "brave ", "new ", "world"]

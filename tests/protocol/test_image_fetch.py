@@ -24,8 +24,8 @@ from PIL import Image
 from langchain_hf_vlm import InvalidContentError, image_block
 from langchain_hf_vlm._images import ImagePipeline, ImageSettings
 from langchain_hf_vlm._messages import to_wire_messages
-from tests.protocol.conftest import make_model
 from tests.servers.chat_server import ChatServer
+from tests.support.loopback import make_model
 
 
 def encode(image: Image.Image, fmt: str, **options: Any) -> bytes:
