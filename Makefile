@@ -9,10 +9,13 @@ export LANGCHAIN_HF_VLM_SERVE_VENV ?= $(abspath $(SERVE_VENV))
 
 # The newest supported Python. These machines have it under pyenv; elsewhere the first
 # python3.13 on PATH that really runs (a pyenv shim for an unselected version does not).
-PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) \
+ifeq ($(origin PYTHON313), undefined)
+PYTHON313 := $(firstword $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13 \
+	$(HOME)/.pyenv/versions/3.13*/bin/python3.13) \
 	$(shell for p in python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do \
 		$$p -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null \
 		&& command -v $$p && break; done))
+endif
 
 # make demo: BASE_URL=http://host:port/v1 [MODEL=name] talks to that server instead.
 BASE_URL ?=
@@ -105,7 +108,7 @@ test: lint unit protocol py313 hub2 realserver check-dist ## everything CI runs
 
 # HF_TOKEN (the router) or BASE_URL needs only the client; otherwise the tiny local model
 # needs the serving environment (torch, transformers) too.
-demo: $(if $(wildcard $(VENV)/.installed),$(VENV)/.installed,$(VENV)/.demo-installed) ## run examples/quickstart.py
+demo: $(if $(wildcard $(VENV)/.installed),$(VENV)/.installed,$(VENV)/.demo-installed) ## run examples/quickstart.py (BASE_URL=... MODEL=... for your server)
 	@if [ -z "$(BASE_URL)" ] && [ -z "$$HF_TOKEN" ]; then \
 		$(MAKE) --no-print-directory $(SERVE_VENV)/.installed; fi
 	$(VENV)/bin/python examples/quickstart.py $(DEMO_ARGS)
