@@ -5,7 +5,7 @@ SERVE_VENV ?= .venv-serve
 PIP = --disable-pip-version-check --no-input -q
 export LANGCHAIN_HF_VLM_SERVE_VENV ?= $(abspath $(SERVE_VENV))
 
-.PHONY: test demo lint unit protocol hub2 realserver bench bench-quick clean
+.PHONY: test demo lint unit protocol hub2 ray realserver bench bench-quick clean
 
 # constraints.txt pins the test environment so that CI runs what was tested here.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -25,6 +25,15 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 hub2: .venv-hub2/.installed
 	.venv-hub2/bin/pytest tests/unit --disable-socket --allow-unix-socket -q
 	.venv-hub2/bin/pytest tests/protocol --ignore=tests/protocol/test_comparison.py -q
+
+# Ray Data in its own environment (heavy: Arrow, pandas); tests/ray runs only there.
+.venv-ray/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv .venv-ray
+	.venv-ray/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,ray]' pytest-timeout
+	touch $@
+
+ray: .venv-ray/.installed
+	.venv-ray/bin/pytest tests/ray -q --timeout=300
 
 # transformers serve with the tiny test VLM. torch is pinned: the CPU wheel (never unpinned).
 $(SERVE_VENV)/.installed:
@@ -48,7 +57,7 @@ protocol: $(VENV)/.installed
 realserver: $(VENV)/.installed $(SERVE_VENV)/.installed
 	$(VENV)/bin/pytest tests/realserver tests/live -q -rx
 
-test: lint unit protocol hub2 realserver
+test: lint unit protocol hub2 ray realserver
 
 demo: $(VENV)/.installed $(SERVE_VENV)/.installed
 	$(VENV)/bin/python examples/quickstart.py
@@ -64,4 +73,4 @@ bench-quick: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/batch.py --quick
 
 clean:
-	rm -rf $(VENV) $(SERVE_VENV) .venv-hub2 .cache
+	rm -rf $(VENV) $(SERVE_VENV) .venv-hub2 .venv-ray .cache
