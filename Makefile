@@ -67,10 +67,12 @@ bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/images.py
 	$(VENV)/bin/python benchmarks/run.py
 	$(VENV)/bin/python benchmarks/batch.py
+	$(VENV)/bin/python benchmarks/batch_photos.py
 
 bench-quick: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/run.py --quick
 	$(VENV)/bin/python benchmarks/batch.py --quick
+	$(VENV)/bin/python benchmarks/batch_photos.py --quick
 
 clean:
 	rm -rf $(VENV) $(SERVE_VENV) .venv-hub2 .venv-ray .cache

@@ -1,4 +1,4 @@
-"""Throughput of examples/batch_caption.py against the loopback server, by concurrency.
+"""Throughput of the batch command (hf-vlm-batch-caption) against the loopback server.
 
 Captions a folder of small PNGs (files read, blocks built, ``ainvoke``, one JSONL line written
 and flushed per image) at concurrency 1, 8 and 32, against the same loopback server as

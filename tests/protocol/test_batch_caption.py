@@ -114,3 +114,18 @@ def test_a_line_cut_short_by_a_crash_is_done_again(server: ChatServer, folder: P
     assert _chat_requests(server) == 4
     captions = {r["id"]: r["answer"] for r in map(json.loads, out.read_text().splitlines()[2:])}
     assert captions == dict.fromkeys(GOOD[1:], CAPTION)
+
+
+def test_the_installed_command_is_the_same(server: ChatServer, folder: Path) -> None:
+    (folder / "sub" / "broken.png").unlink()
+    command = Path(sys.executable).parent / "hf-vlm-batch-caption"
+    result = subprocess.run(
+        [str(command), str(folder), "--base-url", server.url, "--model", "tiny/vlm"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "5 captioned, 0 failed, 0 already done" in result.stdout
+    assert {r["id"] for r in _records(folder / "captions.jsonl")} == set(GOOD)
