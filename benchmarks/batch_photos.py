@@ -13,7 +13,8 @@ process) by
 
 Each run is a fresh process (so that the peak resident set is that run's alone), rounds are
 interleaved. Reported: images/s, CPU use (process CPU seconds per wall second: 2.0 is both
-cores of a 2-core machine busy), and peak RSS. The folder is read lazily, so the peak does not
+cores of a 2-core machine busy), CPU time per image (what a busy machine does not change
+much), and peak RSS. The folder is read lazily, so the peak does not
 grow with the folder (``--photos`` 2x: same peak).
 
 Run: ``python benchmarks/batch_photos.py [--photos 32] [--screenshots 8] [--rounds 3] [--quick]``.
@@ -159,16 +160,22 @@ def main() -> None:
                 )
                 samples[name].append(json.loads(out.stdout.splitlines()[-1]))
     naive = statistics.median(s["rate"] for s in samples["naive"])
-    print("contender            | img/s (median, min-max) | vs naive | CPU use | peak RSS")
-    print("---------------------+-------------------------+----------+---------+---------")
+    print(
+        "contender            | img/s (median, min-max) | vs naive | CPU use | CPU/img | peak RSS"
+    )
+    print(
+        "---------------------+-------------------------+----------+---------+---------+---------"
+    )
     for name in CONTENDERS:
         rates = [s["rate"] for s in samples[name]]
         rate = statistics.median(rates)
         cpu = statistics.median(s["cpu"] for s in samples[name])
+        per_image = statistics.median(s["cpu"] / s["rate"] * 1000 for s in samples[name])
         rss = statistics.median(s["rss_mb"] for s in samples[name])
+        figures = f"{rate:5.1f} ({min(rates):.1f}-{max(rates):.1f})"
         print(
-            f"{name:<20} | {rate:5.1f} ({min(rates):.1f}-{max(rates):.1f})"
-            f"{'':<11} | {rate / naive:7.2f}x | {cpu:6.2f}  | {rss:5.0f} MB"
+            f"{name:<20} | {figures:<23} | {rate / naive:7.2f}x | {cpu:6.2f}  "
+            f"| {per_image:4.0f} ms | {rss:5.0f} MB"
         )
 
 
