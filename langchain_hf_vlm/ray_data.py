@@ -132,6 +132,12 @@ class VLMAnswerer:
 
         if self._gate is None:
             self._gate = asyncio.Semaphore(self.concurrency)
+        for role, name in (("id", self.id_column), ("image", self.image_column)):
+            if name not in batch.column_names:
+                raise KeyError(
+                    f"the {role} column {name!r} is not in the dataset "
+                    f"(columns: {', '.join(batch.column_names)})"
+                )
         ids = [str(value) for value in batch.column(self.id_column).to_pylist()]
         images = batch.column(self.image_column).to_pylist()
         results = await asyncio.gather(
@@ -309,8 +315,9 @@ def caption_files(
     """
     import ray.data
 
-    done = answered_ids(output) if resume else set()
-    todo = [path for path in paths if path not in done]
+    # Arrow reports object-storage paths without their scheme ("bucket/key" for "s3://...").
+    done = {_without_scheme(path) for path in answered_ids(output)} if resume else set()
+    todo = [path for path in paths if _without_scheme(path) not in done]
     if not todo:
         return 0
     ds = ray.data.read_binary_files(todo, include_paths=True, num_cpus=ACTOR_CPUS)
@@ -327,6 +334,10 @@ def caption_files(
     write = answers.write_parquet if output_format == "parquet" else answers.write_json
     write(str(output), ray_remote_args={"num_cpus": WRITE_CPUS})
     return len(todo)
+
+
+def _without_scheme(path: str) -> str:
+    return path.split("://", 1)[1] if "://" in path else path
 
 
 __all__ = [

@@ -215,3 +215,9 @@ def test_the_constructor_takes_a_model_or_its_settings() -> None:
         VLMAnswerer()
     with pytest.raises(ValueError, match="concurrency must be at least 1"):
         VLMAnswerer(model_kwargs={"model": "m", "base_url": "http://127.0.0.1:9"}, concurrency=0)
+
+
+async def test_a_missing_column_is_named() -> None:
+    answerer = VLMAnswerer(model_kwargs={"model": "m", "base_url": "http://127.0.0.1:9"})
+    with pytest.raises(KeyError, match="the id column 'path' is not in the dataset"):
+        await answerer(pa.table({"id": ["a"], "bytes": [b"x"]}))
