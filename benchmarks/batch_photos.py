@@ -92,7 +92,10 @@ def naive_size(size: tuple[int, int]) -> tuple[int, int]:
 
 
 async def run_one(name: str, folder: Path, url: str) -> dict[str, float]:
-    model = ChatHuggingFaceVLM(model=MODEL, base_url=url, backend="openai", max_tokens=16)
+    # Each image is seen once: no cache of prepared images (it would only hold memory).
+    model = ChatHuggingFaceVLM(
+        model=MODEL, base_url=url, backend="openai", max_tokens=16, image_cache_bytes=0
+    )
     loop = asyncio.get_running_loop()
     await model.ainvoke("warm up")
     if name == "batch core, 1 thread":

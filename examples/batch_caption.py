@@ -18,5 +18,6 @@ from langchain_hf_vlm.cli import batch_caption, parser
 if __name__ == "__main__":
     args = parser().parse_args()
     with ExitStack() as stack:
-        status = batch_caption(model=open_model(args, stack, max_tokens=args.max_tokens))
+        model = open_model(args, stack, max_tokens=args.max_tokens, image_cache_bytes=0)
+        status = batch_caption(model=model)
     sys.exit(status)

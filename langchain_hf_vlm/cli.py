@@ -118,6 +118,7 @@ def batch_caption(argv: Sequence[str] | None = None, *, model: BaseChatModel | N
             model=args.model or DEFAULT_ROUTER_MODEL,
             base_url=args.base_url,
             max_tokens=args.max_tokens,
+            image_cache_bytes=0,  # each image is sent once: a cache would only hold memory
         )
     summary = asyncio.run(
         caption_folder(

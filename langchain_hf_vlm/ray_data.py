@@ -76,7 +76,8 @@ class VLMAnswerer:
         model: The chat model to use; it is pickled to each actor.
         model_kwargs: Instead of ``model``: the keyword arguments of a ``ChatHuggingFaceVLM``
             built in each actor (keeps the API key out of the pickle when it is left out and
-            ``HF_TOKEN`` is set on the workers).
+            ``HF_TOKEN`` is set on the workers). ``image_cache_bytes`` defaults to 0 here:
+            each image is sent once, so a cache of prepared images would only hold memory.
         image_column: The column holding each row's image: bytes, a path or an http(s) URL.
         id_column: The column holding each row's id (kept in the output).
         prompt: The text sent before each image.
@@ -116,7 +117,8 @@ class VLMAnswerer:
         if model is None:
             from langchain_hf_vlm.chat_models import ChatHuggingFaceVLM
 
-            model = ChatHuggingFaceVLM(**dict(model_kwargs or {}))
+            # Each image is sent once: no cache of prepared images unless asked for.
+            model = ChatHuggingFaceVLM(**{"image_cache_bytes": 0, **(model_kwargs or {})})
         self.model = model
         self.image_column = image_column
         self.id_column = id_column
