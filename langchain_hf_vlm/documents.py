@@ -151,7 +151,8 @@ def video_block(
         FileNotFoundError: The path does not exist.
     """
     VideoLimits(  # checks the options
-        max_frames=max_frames or DEFAULT_MAX_FRAMES, frames_per_second=frames_per_second
+        max_frames=DEFAULT_MAX_FRAMES if max_frames is None else max_frames,
+        frames_per_second=frames_per_second,
     )
     data, url, file_name = _read(source)
     name = name or file_name

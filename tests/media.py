@@ -172,9 +172,11 @@ def video(
     codec: str = "libx264",
     container: str = "mp4",
     gop: int | None = None,
+    rotation: int = 0,
 ) -> bytes:
     """A clip whose frames are solid colours changing every second (red, green, blue, ...)
-    with a white bar whose length counts the frame."""
+    under a white bar along the top whose length counts the frame; ``rotation`` is the
+    display rotation (counter-clockwise) a phone records."""
     import av
     import numpy as np
 
@@ -187,12 +189,35 @@ def video(
         if gop is not None:
             stream.codec_context.gop_size = gop
         stream.time_base = Fraction(1, fps)
+        if rotation:
+            stream.set_display_rotation(rotation)
         for index in range(round(seconds * fps)):
             pixels = np.empty((size[1], size[0], 3), dtype=np.uint8)
             pixels[:] = colours[(index // fps) % len(colours)]
             pixels[: size[1] // 8, : max(1, size[0] * index // round(seconds * fps))] = 255
             frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
             frame.pts = index
+            for packet in stream.encode(frame):
+                output.mux(packet)
+        for packet in stream.encode():
+            output.mux(packet)
+    return buffer.getvalue()
+
+
+def audio_only() -> bytes:
+    """An MP4 with an AAC track and no video."""
+    import av
+    import numpy as np
+
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as output:
+        stream = output.add_stream("aac", rate=16000)
+        for index in range(5):
+            frame = av.AudioFrame.from_ndarray(
+                np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
+            )
+            frame.sample_rate = 16000
+            frame.pts = index * 1024
             for packet in stream.encode(frame):
                 output.mux(packet)
         for packet in stream.encode():

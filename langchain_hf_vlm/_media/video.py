@@ -139,7 +139,9 @@ def sample_video(
     except InvalidContentError:
         raise
     except (av.FFmpegError, OSError, ValueError, MemoryError) as exc:
-        raise fail(f"it does not decode ({type(exc).__name__}: {exc})") from None
+        # FFmpeg's errors carry their message in strerror; str() adds errno and "<none>".
+        detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise fail(f"it does not decode (FFmpeg: {detail})") from None
 
 
 class _Sampler:
