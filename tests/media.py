@@ -173,14 +173,17 @@ def video(
     container: str = "mp4",
     gop: int | None = None,
     rotation: int = 0,
+    noise: int = 0,
 ) -> bytes:
     """A clip whose frames are solid colours changing every second (red, green, blue, ...)
     under a white bar along the top whose length counts the frame; ``rotation`` is the
-    display rotation (counter-clockwise) a phone records."""
+    display rotation (counter-clockwise) a phone records. ``noise`` adds moving grain of that
+    amplitude, which makes the clip as costly to decode as camera footage."""
     import av
     import numpy as np
 
     colours = [(220, 30, 30), (30, 200, 30), (30, 30, 220), (230, 230, 30), (200, 30, 200)]
+    grain = np.random.default_rng(0)
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format=container) as output:
         stream = output.add_stream(codec, rate=fps)
@@ -195,6 +198,8 @@ def video(
             pixels = np.empty((size[1], size[0], 3), dtype=np.uint8)
             pixels[:] = colours[(index // fps) % len(colours)]
             pixels[: size[1] // 8, : max(1, size[0] * index // round(seconds * fps))] = 255
+            if noise:
+                pixels = pixels - grain.integers(0, noise, pixels.shape, dtype=np.uint8) // 2
             frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
             frame.pts = index
             for packet in stream.encode(frame):
