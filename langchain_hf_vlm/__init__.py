@@ -1,14 +1,17 @@
 """LangChain chat model for Hugging Face vision-language models."""
 
+from typing import Any
+
 from langchain_hf_vlm.chat_models import ChatHuggingFaceVLM
 from langchain_hf_vlm.errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
     AuthenticationError,
-    ContextOverflow,
+    ContextOverflowError,
     HuggingFaceVLMHTTPError,
     IncompleteStreamError,
+    InternalServerError,
     InvalidContentError,
     InvalidRequestError,
     MissingTokenError,
@@ -24,9 +27,10 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "ChatHuggingFaceVLM",
-    "ContextOverflow",
+    "ContextOverflowError",
     "HuggingFaceVLMHTTPError",
     "IncompleteStreamError",
+    "InternalServerError",
     "InvalidContentError",
     "InvalidRequestError",
     "MissingTokenError",
@@ -35,3 +39,12 @@ __all__ = [
     "RateLimitError",
     "image_block",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    from langchain_hf_vlm.errors import deprecated_alias
+
+    try:
+        return deprecated_alias(name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

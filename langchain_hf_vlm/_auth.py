@@ -28,7 +28,7 @@ def bearer_token(endpoint: Endpoint, api_key: SecretStr | None, explicit: bool) 
     if not endpoint.hf_host:
         return None
     token = api_key.get_secret_value() if api_key is not None else get_token()
-    if token is None and endpoint.dialect.name == "router":
+    if token is None and endpoint.dialect.needs_token:
         raise MissingTokenError(_MISSING_TOKEN)
     return token
 

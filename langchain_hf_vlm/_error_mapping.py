@@ -1,4 +1,5 @@
-"""HTTP error answers to the package's exception classes, whatever shape the body has."""
+"""HTTP error answers, error events and transport failures to the package's exceptions,
+whatever shape the server gave them. Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -7,14 +8,20 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
+
+from langchain_core.exceptions import ModelError
 
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm.errors import (
+    APIConnectionError,
     APIError,
+    APITimeoutError,
     AuthenticationError,
-    ContextOverflow,
+    ContextOverflowError,
     HuggingFaceVLMHTTPError,
+    IncompleteStreamError,
+    InternalServerError,
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
@@ -95,9 +102,9 @@ def error_for_response(response: httpx.Response, body: bytes) -> HuggingFaceVLMH
     """Build the exception for an HTTP error answer whose body has been read."""
     message, error_type = server_message(body)
     status = response.status_code
-    cls = _BY_STATUS.get(status, APIError)
+    cls = _BY_STATUS.get(status, InternalServerError if status >= 500 else APIError)
     if cls is InvalidRequestError and message and _CONTEXT_OVERFLOW.search(message):
-        cls = ContextOverflow
+        cls = ContextOverflowError
     reason = response.reason_phrase or ""
     text = f"HTTP {status} {reason}".rstrip() + f" from {response.request.url.host}"
     if message:
@@ -125,3 +132,68 @@ def retry_after_seconds(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+def transport_error(
+    exc: Exception, phase_read: Literal["first_byte", "between_chunks"]
+) -> ModelError:
+    """An httpx exception as the package's error; other exceptions pass through unchanged."""
+    if isinstance(exc, httpx.TimeoutException):
+        phase: Literal["connect", "first_byte", "between_chunks", "write"]
+        if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+            phase = "connect"
+        elif isinstance(exc, httpx.WriteTimeout):
+            phase = "write"
+        else:
+            phase = phase_read
+        words = {
+            "connect": "connecting to the server",
+            "write": "sending the request",
+            "first_byte": "waiting for the first byte of the answer",
+            "between_chunks": "waiting for the next chunk of the stream",
+        }[phase]
+        error: ModelError = APITimeoutError(f"timed out {words}", phase=phase)
+    elif isinstance(exc, httpx.TransportError):
+        error = APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}")
+    else:
+        raise exc
+    error.__cause__ = exc
+    return error
+
+
+def stream_event_error(payload: Mapping[str, Any]) -> IncompleteStreamError:
+    """The error for an error event inside a stream (vLLM, TGI and the router send them)."""
+    message, _ = message_from_payload(payload)
+    error = payload.get("error")
+    status = None
+    if isinstance(error, Mapping):
+        for key in ("http_status_code", "status_code", "code"):
+            if isinstance(error.get(key), int):
+                status = int(error[key])
+                break
+    return IncompleteStreamError(
+        f"the server reported an error in the stream: {message or payload}",
+        status_code=status,
+        server_message=message,
+    )
+
+
+def answer_body(response: httpx.Response, content: bytes) -> dict[str, Any]:
+    """The JSON object of a successful answer; an error in a 200 answer raises."""
+    try:
+        body = json.loads(content)
+    except ValueError:
+        raise APIError(
+            f"the server answered with non-JSON content: {content[:200]!r}", response=response
+        ) from None
+    if isinstance(body, dict) and "error" in body and "choices" not in body:
+        message, error_type = message_from_payload(body)
+        raise APIError(
+            f"the server answered HTTP {response.status_code} with an error: {message}",
+            response=response,
+            server_message=message,
+            error_type=error_type,
+        )
+    if not isinstance(body, dict):
+        raise APIError(f"unexpected answer: {content[:200]!r}", response=response)
+    return body

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import json
 import random
 import threading
 import time
@@ -22,7 +23,9 @@ from langchain_core.messages import HumanMessage
 from PIL import Image
 
 from langchain_hf_vlm import InvalidContentError, image_block
-from langchain_hf_vlm._images import ImagePipeline, ImageSettings
+from langchain_hf_vlm._media.pipeline import ImagePipeline
+from langchain_hf_vlm._media.refs import WireMessages, json_bytes
+from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._messages import to_wire_messages
 from tests.protocol.conftest import make_model
 from tests.servers.chat_server import ChatServer
@@ -148,7 +151,7 @@ def _fresh_counts() -> None:
 
 
 @pytest.fixture(params=["sync", "async"])
-def prepare(request: pytest.FixtureRequest) -> Callable[[ImagePipeline, list[Any]], None]:
+def prepare(request: pytest.FixtureRequest) -> Callable[[ImagePipeline, WireMessages], None]:
     """Runs the pipeline through its sync or its async entry point."""
     if request.param == "sync":
         return lambda pipeline, wire: pipeline.prepare(wire)
@@ -159,13 +162,14 @@ FETCH = ImageSettings(fetch_urls=True, fetch_timeout=0.5, fetch_max_bytes=1_000_
 
 
 def fetched(
-    prepare: Callable[[ImagePipeline, list[Any]], None],
+    prepare: Callable[[ImagePipeline, WireMessages], None],
     *urls: str,
     pipeline: ImagePipeline | None = None,
 ) -> list[str]:
     wire = to_wire_messages([HumanMessage(content=[image_block(url) for url in urls])])
     prepare(pipeline or ImagePipeline(FETCH), wire)
-    return [part["image_url"]["url"] for part in wire[0]["content"]]
+    (message,) = json.loads(json_bytes(wire.messages))
+    return [part["image_url"]["url"] for part in message["content"]]
 
 
 def decoded(url: str) -> bytes:
@@ -220,7 +224,10 @@ def test_redirect_to_http_is_followed(image_host: str, prepare: Any) -> None:
 def test_bad_downloads_are_clear_errors(
     image_host: str, prepare: Any, path: str, message: str
 ) -> None:
-    with pytest.raises(InvalidContentError, match=rf"image 2 of the request \(http.*{message}"):
+    with pytest.raises(
+        InvalidContentError,
+        match=rf"^message 0, content block 1: image 2 of the request \(http.*{message}",
+    ):
         fetched(prepare, f"{image_host}/small.png", f"{image_host}{path}")
 
 
