@@ -11,7 +11,7 @@ export LANGCHAIN_HF_VLM_SERVE_VENV ?= $(abspath $(SERVE_VENV))
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP) --upgrade pip
-	$(VENV)/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,compare]'
+	$(VENV)/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,compare,pdf,video]'
 	touch $@
 
 # huggingface_hub 2.x (httpx2) in its own environment: the package supports both majors.
