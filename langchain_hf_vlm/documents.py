@@ -21,8 +21,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeAlias, Union
 
-from langchain_hf_vlm._images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
-from langchain_hf_vlm._images import ImageSettings as _ImageSettings
 from langchain_hf_vlm._media.parts import content_blocks
 from langchain_hf_vlm._media.pdf import (
     DEFAULT_MAX_PAGES,
@@ -35,6 +33,8 @@ from langchain_hf_vlm._media.pdf import (
     plan_pdf,
     render_pdf,
 )
+from langchain_hf_vlm._media.settings import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
+from langchain_hf_vlm._media.settings import ImageSettings as _ImageSettings
 from langchain_hf_vlm._media.text import TEXT_MIME_TYPES
 from langchain_hf_vlm._media.video import (
     DEFAULT_MAX_FRAMES,

@@ -74,4 +74,3 @@ def _head(data: str) -> bytes:
 
 
 __all__ = ["sniff_media_mime", "with_mime_types"]
-

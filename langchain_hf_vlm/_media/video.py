@@ -32,8 +32,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from langchain_hf_vlm._images import ImageSettings, encode_image, is_photo, target_size
+from langchain_hf_vlm._media.codec import encode_image, is_photo
 from langchain_hf_vlm._media.parts import MediaPart, clock
+from langchain_hf_vlm._media.settings import ImageSettings, target_size
 from langchain_hf_vlm.errors import InvalidContentError
 
 if TYPE_CHECKING:

@@ -11,9 +11,9 @@ pytest.importorskip("av")
 from PIL import Image
 
 from langchain_hf_vlm import InvalidContentError
-from langchain_hf_vlm._images import ImageSettings
 from langchain_hf_vlm._media import video as video_module
 from langchain_hf_vlm._media.parts import MediaPart, clock
+from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._media.video import (
     VideoLimits,
     sample_times,
