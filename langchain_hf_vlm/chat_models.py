@@ -15,6 +15,7 @@ from langchain_core.language_models import (
 )
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils import secret_from_env
@@ -31,6 +32,9 @@ from langchain_hf_vlm._backends import (
     resolve_endpoint,
 )
 from langchain_hf_vlm._callbacks import retry_reporter
+from langchain_hf_vlm._media import pdf, video
+from langchain_hf_vlm._media.detect import with_mime_types
+from langchain_hf_vlm._media.expand import MediaLimits
 from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._media.refs import WireMessages
 from langchain_hf_vlm._media.settings import (
@@ -43,6 +47,7 @@ from langchain_hf_vlm._media.settings import (
     DEFAULT_MAX_SIDE,
     ImageSettings,
 )
+from langchain_hf_vlm._media.text import DEFAULT_MAX_TEXT_BYTES
 from langchain_hf_vlm._messages import to_wire_messages
 from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, body_bytes, build_payload
 from langchain_hf_vlm._responses import MODEL_PROVIDER, StreamAssembler, chat_result
@@ -148,6 +153,26 @@ class ChatHuggingFaceVLM(BaseChatModel):
     image_cache_bytes: int = DEFAULT_CACHE_BYTES
     """Budget of the cache of prepared images, so that turn N of a conversation does not
     prepare turn 1's images again (0: no cache)."""
+    pdf_max_pages: int = Field(default=pdf.DEFAULT_MAX_PAGES, gt=0)
+    """Pages sent per request, over all its PDFs (each page is an image); more is an error
+    before sending. Choose pages with ``document_block(..., pages="1-5")``."""
+    pdf_text_layer: Literal["off", "on", "auto"] = pdf.DEFAULT_TEXT_LAYER
+    """Send a page's text layer as text after its image: "auto" for pages that are not scans
+    (their text layer is exact), "on" for every page, "off" for none."""
+    pdf_max_bytes: int = Field(default=pdf.DEFAULT_MAX_BYTES, gt=0)
+    """Largest PDF accepted (and downloaded), in bytes."""
+    pdf_render_timeout: float = Field(default=pdf.DEFAULT_RENDER_TIMEOUT, gt=0)
+    """Seconds allowed to render one document's pages."""
+    video_max_frames: int = Field(default=video.DEFAULT_MAX_FRAMES, gt=0)
+    """Frames sent per video (a block may ask for another number: ``video_block``)."""
+    video_frames_per_second: float | None = Field(default=None, gt=0)
+    """Sample videos at this rate (still at most ``video_max_frames``); None: evenly."""
+    video_max_seconds: float = Field(default=video.DEFAULT_MAX_SECONDS, gt=0)
+    """Longest video accepted."""
+    video_max_bytes: int = Field(default=video.DEFAULT_MAX_BYTES, gt=0)
+    """Largest video accepted (and downloaded), in bytes."""
+    text_file_max_bytes: int = Field(default=DEFAULT_MAX_TEXT_BYTES, gt=0)
+    """Largest text file (plain text, Markdown, CSV, JSON) sent as text."""
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
 
@@ -226,9 +251,9 @@ class ChatHuggingFaceVLM(BaseChatModel):
             text_inputs=True,
             image_inputs=True,
             image_url_inputs=True,
-            pdf_inputs=False,
+            pdf_inputs=True,
             audio_inputs=False,
-            video_inputs=False,
+            video_inputs=True,
             text_outputs=True,
             tool_calling=True,
             tool_choice=True,
@@ -262,9 +287,32 @@ class ChatHuggingFaceVLM(BaseChatModel):
         """The image pipeline: sizing, re-encoding, URL fetching and the request size guard."""
         images = self._images
         if images is None:
-            images = ImagePipeline(self._image_settings())
+            images = ImagePipeline(self._image_settings(), self._media_limits())
             self._images = images
         return images
+
+    def _media_limits(self) -> MediaLimits:
+        return MediaLimits(
+            pdf=pdf.PdfLimits(
+                max_pages=self.pdf_max_pages,
+                text_layer=self.pdf_text_layer,
+                max_bytes=self.pdf_max_bytes,
+                render_timeout=self.pdf_render_timeout,
+            ),
+            video=video.VideoLimits(
+                max_frames=self.video_max_frames,
+                frames_per_second=self.video_frames_per_second,
+                max_seconds=self.video_max_seconds,
+                max_bytes=self.video_max_bytes,
+            ),
+            text_max_bytes=self.text_file_max_bytes,
+        )
+
+    def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
+        # langchain-core refuses base64 blocks without mime_type while formatting the input
+        # for tracing, before the model runs; the type is in the bytes (copies, never the
+        # user's messages).
+        return with_mime_types(super()._convert_input(model_input))
 
     def _image_settings(self) -> ImageSettings:
         return ImageSettings(

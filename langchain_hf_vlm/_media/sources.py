@@ -82,7 +82,7 @@ def read_media_block(block: Mapping[str, Any]) -> MediaSource | None:
             base64, a type that is none of PDF, video and the text types, bad options.
     """
     kind = block.get("type")
-    if kind not in _MEDIA_BLOCKS:
+    if not isinstance(kind, str) or kind not in _MEDIA_BLOCKS:
         return None
     if "file_id" in block or block.get("source_type") == "id":
         raise ValueError(_NO_FILE_STORE)
