@@ -29,6 +29,8 @@ from tests.protocol.conftest import make_model
 from tests.servers.chat_server import ChatServer
 
 PDF = text_pdf(3)
+# Keyframes at 0 and 1 s, where the colour changes: a sample in a share of the clip with a
+# keyframe is that keyframe, otherwise the frame at the share's middle.
 PDF64 = base64.b64encode(PDF).decode()
 CLIP = video(seconds=2, fps=10)
 CLIP64 = base64.b64encode(CLIP).decode()
@@ -224,9 +226,9 @@ async def test_urls_of_documents_and_videos_are_downloaded_on_the_client(
         "image: image/png",
         "text: Document download, page 2 of 3",
         "image: image/png",
-        "text: Video clip.mp4 (0:02.0 long), frame 1 of 2 at 0:00.5",
+        "text: Video clip.mp4 (0:02.0 long), frame 1 of 2 at 0:00.0",
         "image: image/png",
-        "text: Video clip.mp4 (0:02.0 long), frame 2 of 2 at 0:01.5",
+        "text: Video clip.mp4 (0:02.0 long), frame 2 of 2 at 0:01.0",
         "image: image/png",
         "text: File notes.md (text/markdown):",
     ]
@@ -297,11 +299,11 @@ async def test_every_video_shape_arrives_as_timestamped_frames(
 
     assert shape(sent_content(vllm)) == [
         "text: what happens?",
-        "text: Video 1 (0:02.0 long), frame 1 of 4 at 0:00.2",
+        "text: Video 1 (0:02.0 long), frame 1 of 4 at 0:00.0",
         "image: image/png",
         "text: Video 1 (0:02.0 long), frame 2 of 4 at 0:00.7",
         "image: image/png",
-        "text: Video 1 (0:02.0 long), frame 3 of 4 at 0:01.2",
+        "text: Video 1 (0:02.0 long), frame 3 of 4 at 0:01.0",
         "image: image/png",
         "text: Video 1 (0:02.0 long), frame 4 of 4 at 0:01.7",
         "image: image/png",
