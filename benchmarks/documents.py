@@ -31,13 +31,9 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from langchain_hf_vlm._images import (
-    ImageSettings,
-    encode_image,
-    is_photo,
-    target_size,
-)
+from langchain_hf_vlm._media.codec import encode_image, is_photo
 from langchain_hf_vlm._media.pdf import PdfLimits, plan_pdf, render_pdf
+from langchain_hf_vlm._media.settings import ImageSettings, target_size
 from langchain_hf_vlm._media.video import VideoLimits, sample_times, sample_video
 from tests.media import Page, pdf, scanned_page, video
 

@@ -21,8 +21,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeAlias, Union
 
-from langchain_hf_vlm._images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
-from langchain_hf_vlm._images import ImageSettings as _ImageSettings
 from langchain_hf_vlm._media.parts import content_blocks
 from langchain_hf_vlm._media.pdf import (
     DEFAULT_MAX_PAGES,
@@ -35,7 +33,10 @@ from langchain_hf_vlm._media.pdf import (
     plan_pdf,
     render_pdf,
 )
-from langchain_hf_vlm._media.text import TEXT_MIME_TYPES
+from langchain_hf_vlm._media.settings import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
+from langchain_hf_vlm._media.settings import ImageSettings as _ImageSettings
+from langchain_hf_vlm._media.sources import url_file_name
+from langchain_hf_vlm._media.text import TEXT_MIME_TYPES, TEXT_SUFFIXES
 from langchain_hf_vlm._media.video import (
     DEFAULT_MAX_FRAMES,
     VideoLimits,
@@ -46,16 +47,6 @@ from langchain_hf_vlm._mime import decode_base64
 
 DocumentSource: TypeAlias = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
 """A file path, raw bytes, an http(s) URL or a ``data:`` URI."""
-
-_TEXT_SUFFIXES = {
-    ".txt": "text/plain",
-    ".text": "text/plain",
-    ".md": "text/markdown",
-    ".markdown": "text/markdown",
-    ".csv": "text/csv",
-    ".json": "application/json",
-}
-"""Text files have no signature: their type comes from the name, or is given."""
 
 
 def document_block(
@@ -108,7 +99,7 @@ def document_block(
         mime = _document_mime(data, mime_type, file_name)
         block: dict[str, Any] = {"type": "file", "base64": _base64(data), "mime_type": mime}
     else:
-        mime = (mime_type or _TEXT_SUFFIXES.get(_suffix(file_name), PDF_MIME_TYPE)).lower()
+        mime = (mime_type or TEXT_SUFFIXES.get(_suffix(file_name), PDF_MIME_TYPE)).lower()
         block = {"type": "file", "url": url, "mime_type": mime}
     if selection is not None and mime != PDF_MIME_TYPE:
         raise ValueError(f"pages apply to PDFs, not to a {mime} file")
@@ -253,7 +244,7 @@ def _read(source: DocumentSource) -> tuple[bytes | None, str | None, str | None]
     if isinstance(source, str):
         scheme = source.split(":", 1)[0].lower() if ":" in source[:12] else ""
         if scheme in ("http", "https"):
-            return None, source, _url_file_name(source)
+            return None, source, url_file_name(source)
         if scheme == "data":
             return _from_data_uri(source), None, None
         if "://" in source[:16]:
@@ -296,7 +287,7 @@ def _document_mime(data: bytes, mime_type: str | None, file_name: str | None) ->
         if mime_type is not None and mime_type.lower() != PDF_MIME_TYPE:
             raise ValueError(f"the data is a PDF, not {mime_type!r}")
         return PDF_MIME_TYPE
-    mime = (mime_type or _TEXT_SUFFIXES.get(_suffix(file_name), "")).lower()
+    mime = (mime_type or TEXT_SUFFIXES.get(_suffix(file_name), "")).lower()
     if mime == PDF_MIME_TYPE:
         raise ValueError(f"the data does not start with the PDF signature %PDF- ({data[:8]!r})")
     if mime not in TEXT_MIME_TYPES:
@@ -309,11 +300,6 @@ def _document_mime(data: bytes, mime_type: str | None, file_name: str | None) ->
 
 def _suffix(file_name: str | None) -> str:
     return Path(file_name).suffix.lower() if file_name else ""
-
-
-def _url_file_name(url: str) -> str | None:
-    last = url.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-    return last if "." in last else None
 
 
 def _base64(data: bytes) -> str:

@@ -153,6 +153,22 @@ def _assemble(objects: Sequence[bytes], trailer: bytes = b"") -> bytes:
     return bytes(out)
 
 
+def handwritten_pdf(text: str) -> bytes:
+    """A one-page PDF showing ``text`` in Helvetica, written without any PDF library (the
+    real-server tier serves it where LangChain's standard suite downloads its dummy PDF)."""
+    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    stream = f"BT /F1 24 Tf 72 720 Td ({escaped}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    return _assemble(objects)
+
+
 def raw_pdf(media_box: str, page_count: int = 1) -> bytes:
     """A hand-written PDF whose pages have the given MediaBox, e.g. "0 0 0 842"."""
     kids = " ".join(f"{3 + n} 0 R" for n in range(page_count))

@@ -32,6 +32,16 @@ def sniff_media_mime(data: bytes) -> str | None:
     return sniff_image_mime(data) or sniff_video_mime(data)
 
 
+def sniff_base64(data: str) -> str | None:
+    """:func:`sniff_media_mime` of base64 text, from its first characters only."""
+    head = "".join(data[: _HEAD_CHARS + 64].split())[:_HEAD_CHARS]
+    head = head[: len(head) - len(head) % 4]
+    try:
+        return sniff_media_mime(binascii.a2b_base64(head))
+    except (binascii.Error, ValueError):
+        return None
+
+
 def with_mime_types(prompt: PromptValue) -> PromptValue:
     """``prompt`` with the detected ``mime_type`` added to v1 base64 image, file and video
     blocks that lack one; ``prompt`` itself when there is none to add."""
@@ -60,18 +70,8 @@ def _with_mime_type(block: Any) -> Any:
         and isinstance(block.get("base64"), str)
     ):
         return block
-    mime = sniff_media_mime(_head(block["base64"]))
+    mime = sniff_base64(block["base64"])
     return block if mime is None else {**block, "mime_type": mime}
 
 
-def _head(data: str) -> bytes:
-    head = "".join(data[: _HEAD_CHARS + 64].split())[:_HEAD_CHARS]
-    head = head[: len(head) - len(head) % 4]
-    try:
-        return binascii.a2b_base64(head)
-    except (binascii.Error, ValueError):
-        return b""
-
-
-__all__ = ["sniff_media_mime", "with_mime_types"]
-
+__all__ = ["sniff_base64", "sniff_media_mime", "with_mime_types"]

@@ -33,8 +33,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from langchain_hf_vlm._images import ImageSettings, encode_image, is_photo
+from langchain_hf_vlm._media.codec import encode_image, is_photo
 from langchain_hf_vlm._media.parts import MediaPart
+from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm.errors import InvalidContentError
 
 if TYPE_CHECKING:

@@ -9,6 +9,15 @@ from __future__ import annotations
 from langchain_hf_vlm.errors import InvalidContentError
 
 TEXT_MIME_TYPES = ("text/plain", "text/markdown", "text/csv", "application/json")
+TEXT_SUFFIXES = {
+    ".txt": "text/plain",
+    ".text": "text/plain",
+    ".md": "text/markdown",
+    ".markdown": "text/markdown",
+    ".csv": "text/csv",
+    ".json": "application/json",
+}
+"""Text files have no signature: their type comes from the name when it is not given."""
 DEFAULT_MAX_TEXT_BYTES = 100_000
 """Largest text file: about 25,000 tokens of English, most of a 32k context."""
 
@@ -37,4 +46,4 @@ def text_file_part(data: bytes | str, *, mime_type: str, name: str, max_bytes: i
     return f"File {name} ({mime_type}):\n{text}"
 
 
-__all__ = ["DEFAULT_MAX_TEXT_BYTES", "TEXT_MIME_TYPES", "text_file_part"]
+__all__ = ["DEFAULT_MAX_TEXT_BYTES", "TEXT_MIME_TYPES", "TEXT_SUFFIXES", "text_file_part"]

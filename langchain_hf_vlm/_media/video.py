@@ -3,15 +3,19 @@
 Pure: bytes in, labelled images out, no I/O. Needs the ``[video]`` extra (PyAV and Pillow);
 without it a video is an error saying so.
 
-- Frames are sampled evenly over the clip, each at the middle of its share of the clip (so
-  neither a black first frame nor the last one), ``max_frames`` of them; or at a rate
+- Frames are sampled evenly over the clip, one in each equal share of it (so neither a
+  black first frame nor the last one, unless the clip is that short), ``max_frames`` of them;
+  or at a rate
   (``frames_per_second``), still at most ``max_frames``, evenly spread when the rate would
   take more (the rule of Qwen2-VL's own video sampler).
 - Memory and time stay bounded for long videos: a first pass reads the packets' timestamps
-  and keyframe flags without decoding anything; then each sample is reached by seeking to the
-  keyframe before it (or by decoding on when that keyframe is behind the decoder already),
-  and only the chosen frames are kept, scaled by the decoder's scaler to the size the image
-  settings give (never upscaled), turned upright and encoded as JPEG (PNG for flat frames).
+  and keyframe flags without decoding anything. Each sample is a keyframe within its share of
+  the clip when there is one (a keyframe decodes on its own: one frame decoded per sample for
+  usual videos, whose keyframes are 1-2 s apart), else the frame at the middle of its share,
+  reached by seeking to the keyframe before it (or by decoding on when that keyframe is behind
+  the decoder already). Only the chosen frames are kept, scaled by the decoder's scaler to
+  the size the image settings give (never upscaled), turned upright and encoded as JPEG
+  (PNG for flat frames).
 - Each frame is introduced by a text part with its timestamp ("Video a.mp4 (1:04.0 long),
   frame 3 of 8 at 0:20.0").
 - Only MP4/QuickTime, WebM/Matroska and AVI files are read, recognised by their signature, and
@@ -32,8 +36,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from langchain_hf_vlm._images import ImageSettings, encode_image, is_photo, target_size
+from langchain_hf_vlm._media.codec import encode_image, is_photo
 from langchain_hf_vlm._media.parts import MediaPart, clock
+from langchain_hf_vlm._media.settings import ImageSettings, target_size
 from langchain_hf_vlm.errors import InvalidContentError
 
 if TYPE_CHECKING:
@@ -181,12 +186,7 @@ class _Sampler:
                 f"it is {clock(duration)} long, over the limit of "
                 f"{clock(self.limits.max_seconds)} (video_max_seconds)"
             )
-        wanted = sorted(
-            {
-                timestamps[max(0, bisect.bisect_right(timestamps, start + at / time_base) - 1)]
-                for at in sample_times(duration, self.limits)
-            }
-        )
+        wanted = _chosen(timestamps, keyframes, start, duration, time_base, self.limits)
         parts = []
         for number, frame in enumerate(self._decode(wanted, keyframes), start=1):
             image = self._image(frame)
@@ -252,6 +252,35 @@ class _Sampler:
             # The display matrix turns counter-clockwise, as PIL's rotate does.
             image = image.rotate(frame.rotation, expand=True)
         return image
+
+
+def _chosen(
+    timestamps: list[int],
+    keyframes: list[int],
+    start: int,
+    duration: float,
+    time_base: float,
+    limits: VideoLimits,
+) -> list[int]:
+    """The timestamps of the frames to send, one per equal share of the clip: a keyframe in
+    the share when there is one (the one nearest its middle), else the frame at its middle.
+
+    A keyframe decodes on its own; any other frame needs the frames since the keyframe before
+    it. Shares do not overlap, so no two samples pick the same keyframe; the labels carry each
+    frame's own time.
+    """
+    times = sample_times(duration, limits)
+    half = duration / len(times) / 2 / time_base
+    chosen = set()
+    for at in times:
+        middle = start + at / time_base
+        first = bisect.bisect_left(keyframes, middle - half)
+        last = bisect.bisect_left(keyframes, middle + half)
+        if first < last:
+            chosen.add(min(keyframes[first:last], key=lambda key: abs(key - middle)))
+        else:
+            chosen.add(timestamps[max(0, bisect.bisect_right(timestamps, middle) - 1)])
+    return sorted(chosen)
 
 
 @functools.cache

@@ -178,7 +178,7 @@ def test_video_frame_blocks() -> None:
     blocks = video_frame_blocks(video(seconds=2), name="walk", max_frames=2, max_pixels=80 * 60)
 
     assert [block["type"] for block in blocks] == ["text", "image"] * 2
-    assert blocks[0]["text"] == "Video walk (0:02.0 long), frame 1 of 2 at 0:00.5"
+    assert blocks[0]["text"] == "Video walk (0:02.0 long), frame 1 of 2 at 0:00.0"
     image = Image.open(io.BytesIO(base64.b64decode(blocks[1]["base64"])))
     assert image.size == (80, 60)
 

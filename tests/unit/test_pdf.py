@@ -13,7 +13,6 @@ pytest.importorskip("pypdfium2")
 from PIL import Image
 
 from langchain_hf_vlm import InvalidContentError
-from langchain_hf_vlm._images import ImageSettings
 from langchain_hf_vlm._media import pdf as pdf_module
 from langchain_hf_vlm._media.parts import MediaPart, wire_parts
 from langchain_hf_vlm._media.pdf import (
@@ -23,6 +22,7 @@ from langchain_hf_vlm._media.pdf import (
     plan_pdf,
     render_pdf,
 )
+from langchain_hf_vlm._media.settings import ImageSettings
 from tests.media import (
     A4,
     Page,

@@ -11,9 +11,9 @@ pytest.importorskip("av")
 from PIL import Image
 
 from langchain_hf_vlm import InvalidContentError
-from langchain_hf_vlm._images import ImageSettings
 from langchain_hf_vlm._media import video as video_module
 from langchain_hf_vlm._media.parts import MediaPart, clock
+from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._media.video import (
     VideoLimits,
     sample_times,
@@ -49,14 +49,22 @@ def colour(part: MediaPart) -> str:
 
 
 def test_frames_are_taken_evenly_each_labelled_with_its_time() -> None:
+    parts = sample(video(seconds=2, fps=10, gop=3), max_frames=4)
+
+    times = [float(part.label.rsplit(":", 1)[1]) for part in parts]
+    assert [part.label[: -len("0:00.0")] for part in parts] == [
+        f"Video clip.mp4 (0:02.0 long), frame {n} of 4 at " for n in (1, 2, 3, 4)
+    ]
+    # One frame in each quarter of the clip (a keyframe there: keyframes are 0.3 s apart).
+    assert [int(at // 0.5) for at in times] == [0, 1, 2, 3]
+    assert [colour(part) for part in parts] == [RED, RED, GREEN, GREEN]
+
+
+def test_without_a_keyframe_in_its_share_a_sample_is_the_middle_frame() -> None:
+    # Keyframes only where the colour changes (x264 starts a new scene there): at 0 and 1 s.
     parts = sample(video(seconds=2, fps=10), max_frames=4)
 
-    assert [part.label for part in parts] == [
-        "Video clip.mp4 (0:02.0 long), frame 1 of 4 at 0:00.2",
-        "Video clip.mp4 (0:02.0 long), frame 2 of 4 at 0:00.7",
-        "Video clip.mp4 (0:02.0 long), frame 3 of 4 at 0:01.2",
-        "Video clip.mp4 (0:02.0 long), frame 4 of 4 at 0:01.7",
-    ]
+    assert [part.label[-6:] for part in parts] == ["0:00.0", "0:00.7", "0:01.0", "0:01.7"]
     assert [colour(part) for part in parts] == [RED, RED, GREEN, GREEN]
 
 
@@ -67,12 +75,8 @@ def test_frames_at_a_rate_are_capped_by_the_frame_budget() -> None:
     capped = sample(clip, frames_per_second=5.0, max_frames=3)
 
     assert [colour(part) for part in at_one_per_second] == [RED, GREEN, BLUE, YELLOW]
-    assert [part.label[-6:] for part in at_one_per_second] == [
-        "0:00.5",
-        "0:01.5",
-        "0:02.5",
-        "0:03.5",
-    ]
+    # One frame in each second of the clip.
+    assert [int(float(part.label.rsplit(":", 1)[1])) for part in at_one_per_second] == [0, 1, 2, 3]
     assert len(capped) == 3
 
 
