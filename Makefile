@@ -56,6 +56,7 @@ demo: $(VENV)/.installed $(SERVE_VENV)/.installed
 # Benchmarks print figures; nothing fails on a time. bench-quick is a smoke run.
 bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/images.py
+	$(VENV)/bin/python benchmarks/documents.py
 	$(VENV)/bin/python benchmarks/run.py
 	$(VENV)/bin/python benchmarks/batch.py
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 import argparse
 import io
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from memory import print_peak_growth, resident_growth  # benchmarks/memory.py
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -131,35 +131,12 @@ def video_naive(data: bytes) -> int:
 # ---------------------------------------------------------------- measuring
 
 
-def resident_growth(label: str, name: str, path: Path) -> int | None:
-    """Peak growth of the resident set while a fresh process runs the method once (Linux)."""
-    if not Path("/proc/self/clear_refs").exists():
-        return None
-    child = subprocess.run(
-        [sys.executable, __file__, "--child", label, name, str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return int(child.stdout) if child.returncode == 0 and child.stdout.strip() else None
-
-
-def _status_bytes(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise LookupError(field)
-
-
 def child(label: str, name: str, path: str) -> None:
     data = Path(path).read_bytes()
     warm_up = pdf([Page(lines=["x"]), scanned_page()]) if label == "pdf" else video(seconds=1)
     methods_for(label, warm_up)[name]()  # loads the libraries and codecs first
     method = methods_for(label, data)[name]
-    before = _status_bytes("VmRSS")
-    Path("/proc/self/clear_refs").write_text("5")  # resets the peak (VmHWM) to the current RSS
-    method()
-    print(max(0, _status_bytes("VmHWM") - before))
+    print_peak_growth(method)
 
 
 def measure(paths: dict[str, Path], runs: int) -> None:
@@ -183,7 +160,7 @@ def measure(paths: dict[str, Path], runs: int) -> None:
         unit = "pages" if label == "pdf" else "frames"
         title = f"{label} ({len(data) / 1e6:.1f} MB)"
         for index, name in enumerate(methods):
-            rss = resident_growth(label, name, path)
+            rss = resident_growth(__file__, label, name, str(path))
             rate = counts[name] / medians[name] if medians[name] else float("inf")
             print(
                 f"{title if index == 0 else '':<34} {name:<24} {medians[name] * 1000:>8.0f} "
