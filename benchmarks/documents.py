@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from memory import print_peak_growth, resident_growth  # benchmarks/memory.py
 from PIL import Image
@@ -47,8 +48,8 @@ FRAMES = 8
 def inputs(folder: Path, quick: bool) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     seconds = 6 if quick else 20
-    made = {
-        "pdf": (lambda: document(), "document.pdf"),
+    made: dict[str, tuple[Callable[[], bytes], str]] = {
+        "pdf": (document, "document.pdf"),
         "video": (
             lambda: video(seconds=seconds, fps=30, size=(1280, 720), gop=60, noise=60),
             "clip.mp4",
@@ -101,7 +102,9 @@ def pdf_naive(data: bytes) -> int:
     try:
         for page in document:
             image = page.render(scale=300 / 72).to_pil()
-            image = image.resize(target_size(*image.size, DEFAULTS), Image.Resampling.LANCZOS)
+            image = image.resize(
+                target_size(image.width, image.height, DEFAULTS), Image.Resampling.LANCZOS
+            )
             encode_image(image, DEFAULTS.jpeg_quality, photo=is_photo(image, None))
             page.close()
         return len(document)
@@ -109,9 +112,15 @@ def pdf_naive(data: bytes) -> int:
         document.close()
 
 
+def shrunk(image: Image.Image) -> Image.Image:
+    size = target_size(image.width, image.height, DEFAULTS)
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
 def video_naive(data: bytes) -> int:
     import av
 
+    container: Any
     with av.open(io.BytesIO(data)) as container:
         stream = container.streams.video[0]
         duration = float(stream.duration * stream.time_base)
@@ -123,7 +132,9 @@ def video_naive(data: bytes) -> int:
                 if index not in kept and at >= wanted:
                     kept[index] = frame.to_image()
         for image in kept.values():
-            image = image.resize(target_size(*image.size, DEFAULTS), Image.Resampling.LANCZOS)
+            image = image.resize(
+                target_size(image.width, image.height, DEFAULTS), Image.Resampling.LANCZOS
+            )
             encode_image(image, DEFAULTS.jpeg_quality, photo=True)
         return len(kept)
 

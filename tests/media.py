@@ -11,6 +11,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 A4 = (595.0, 842.0)
 
@@ -202,7 +203,7 @@ def video(
     grain = np.random.default_rng(0)
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format=container) as output:
-        stream = output.add_stream(codec, rate=fps)
+        stream: Any = output.add_stream(codec, rate=fps)  # a VideoStream for a video codec
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"
         if gop is not None:

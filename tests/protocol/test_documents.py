@@ -25,8 +25,8 @@ from langchain_hf_vlm import ChatHuggingFaceVLM, InvalidContentError
 from langchain_hf_vlm.documents import document_block, video_block
 from tests.media import Page, encrypted_pdf, pdf, scanned_page, text_pdf, video
 from tests.pngs import tiny_png
-from tests.protocol.conftest import make_model
 from tests.servers.chat_server import ChatServer
+from tests.support.loopback import make_model
 
 PDF = text_pdf(3)
 # Keyframes at 0 and 1 s, where the colour changes: a sample in a share of the clip with a
@@ -74,12 +74,6 @@ def host() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def vllm() -> Iterator[ChatServer]:
-    with ChatServer("vllm") as srv:
-        yield srv
 
 
 Call = Callable[[ChatHuggingFaceVLM, list[BaseMessage]], object]

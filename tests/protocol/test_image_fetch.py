@@ -27,8 +27,8 @@ from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._media.refs import WireMessages, json_bytes
 from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._messages import to_wire_messages
-from tests.protocol.conftest import make_model
 from tests.servers.chat_server import ChatServer
+from tests.support.loopback import make_model
 
 
 def encode(image: Image.Image, fmt: str, **options: Any) -> bytes:
