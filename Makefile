@@ -34,7 +34,7 @@ help: ## list the targets
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP) --upgrade pip
-	$(VENV)/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,compare]'
+	$(VENV)/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,compare,pdf,video]'
 	touch $@
 
 # What the demo needs from the main environment: the package and Pillow, nothing for tests.
@@ -49,7 +49,7 @@ $(PY313_VENV)/.installed: pyproject.toml constraints.txt
 		"PATH); install it or pass PYTHON313=/path/to/python3.13" >&2; exit 1; }
 	$(PYTHON313) -m venv $(PY313_VENV)
 	$(PY313_VENV)/bin/pip install $(PIP) --upgrade pip
-	$(PY313_VENV)/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,compare]'
+	$(PY313_VENV)/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,compare,pdf,video]'
 	touch $@
 
 # huggingface_hub 2.x (httpx2) in its own environment: the package supports both majors.
@@ -125,6 +125,7 @@ demo: $(if $(wildcard $(VENV)/.installed),$(VENV)/.installed,$(VENV)/.demo-insta
 # Benchmarks print figures; nothing fails on a time. bench-quick is a smoke run.
 bench: $(VENV)/.installed ## the benchmarks (ratios measured in one run)
 	$(VENV)/bin/python benchmarks/images.py
+	$(VENV)/bin/python benchmarks/documents.py
 	$(VENV)/bin/python benchmarks/run.py
 	$(VENV)/bin/python benchmarks/batch.py
 	$(VENV)/bin/python benchmarks/batch_photos.py

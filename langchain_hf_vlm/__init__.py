@@ -3,6 +3,7 @@
 from typing import Any
 
 from langchain_hf_vlm.chat_models import ChatHuggingFaceVLM
+from langchain_hf_vlm.documents import document_block, video_block
 from langchain_hf_vlm.errors import (
     APIConnectionError,
     APIError,
@@ -37,7 +38,9 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "document_block",
     "image_block",
+    "video_block",
 ]
 
 

@@ -23,8 +23,8 @@ from langchain_hf_vlm.batch import (
     images_in,
 )
 from tests.pngs import tiny_png
-from tests.support.loopback import make_model
 from tests.servers.chat_server import ChatServer, Fault
+from tests.support.loopback import make_model
 
 pytestmark = pytest.mark.parametrize("dialect", ["vllm"])
 
@@ -92,7 +92,9 @@ async def test_each_item_gives_one_result_and_failures_do_not_stop_the_rest(
     }
     assert set(server_errors) == {"InvalidRequestError", "InternalServerError", "RateLimitError"}
     assert not server_errors["InvalidRequestError"].retryable
-    assert server_errors["InternalServerError"].retryable and server_errors["RateLimitError"].retryable
+    assert (
+        server_errors["InternalServerError"].retryable and server_errors["RateLimitError"].retryable
+    )
     assert "model crashed" in (server_errors["InternalServerError"].error or "")
     answered = [r for r in results if r.ok]
     assert len(answered) == 3
@@ -180,7 +182,7 @@ async def test_resume_skips_the_ids_already_answered(server: ChatServer, tmp_pat
     assert _chat_requests(server) == 3  # img0 (failed), img4 (never sent), img5 (cut short)
     assert done_ids(out) == {f"img{i}.png" for i in range(6)}
     lines = out.read_text().splitlines()
-    assert json.loads(lines[0])["error"].startswith("APIError: ")
+    assert json.loads(lines[0])["error"].startswith("InternalServerError: ")
     assert json.loads(lines[0])["retryable"] is True
     assert lines[4] == '{"id": "img5.png", "answ'  # kept as it was, on its own line
 
