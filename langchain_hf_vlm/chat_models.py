@@ -456,7 +456,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
 
     def with_structured_output(
         self,
-        schema: dict[str, Any] | type,
+        schema: dict[str, Any] | type | None = None,
         *,
         method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
         include_raw: bool = False,
@@ -467,7 +467,8 @@ class ChatHuggingFaceVLM(BaseChatModel):
         -> dict).
 
         Args:
-            schema: The output schema.
+            schema: The output schema; may be None with "json_mode" (answers are parsed
+                into whatever JSON object the model wrote, as ChatOpenAI does).
             method: "json_schema" (the server constrains decoding to the schema; written in
                 TGI's grammar form for TGI), "function_calling" (a forced tool call) or
                 "json_mode" (any JSON object; describe the schema in the prompt).
@@ -483,12 +484,16 @@ class ChatHuggingFaceVLM(BaseChatModel):
             raise ValueError(f"unsupported arguments: {sorted(kwargs)}")
         if method not in _structured.METHODS:
             raise ValueError(f"method must be one of {_structured.METHODS}, got {method!r}")
-        output_format = {
-            "kwargs": {"method": method, "strict": strict},
-            "schema": _structured.schema_function(schema),
-        }
+        if schema is None and method != "json_mode":
+            raise ValueError(f'method={method!r} needs a schema (only "json_mode" does not)')
+        output_format = None
+        if schema is not None:
+            output_format = {
+                "kwargs": {"method": method, "strict": strict},
+                "schema": _structured.schema_function(schema),
+            }
         llm: Runnable[LanguageModelInput, Any]
-        if method == "function_calling":
+        if method == "function_calling" and schema is not None:
             name = _structured.schema_function(schema)["name"]
             llm = self.bind_tools(
                 [schema],
