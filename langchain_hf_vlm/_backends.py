@@ -14,7 +14,7 @@ for such an endpoint within the model's timeout.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -99,13 +99,48 @@ class Endpoint:
     @property
     def info_url(self) -> str:
         """TGI's ``/info`` route on the same server."""
-        return self.url.removesuffix("/chat/completions").removesuffix("/v1") + "/info"
+        return self.probe_urls[0]
 
-    def identified(self, info: object) -> Endpoint:
-        """This endpoint with its dialect settled by the answer of :attr:`info_url`."""
-        is_tgi = isinstance(info, dict) and "model_id" in info and "version" in info
-        dialect = DIALECTS["tgi"] if is_tgi else self.dialect
+    @property
+    def probe_urls(self) -> tuple[str, ...]:
+        """The routes of :data:`PROBES` on the same server, in order."""
+        root = self.url.removesuffix("/chat/completions").removesuffix("/v1")
+        return tuple(root + path for path, _, _ in PROBES)
+
+    def identified(self, *answers: object) -> Endpoint:
+        """This endpoint with its dialect settled by the answers of :attr:`probe_urls` (in
+        order, up to the one that named a dialect; none named: the guess stands)."""
+        dialect = recognised(answers) or self.dialect
         return Endpoint(self.url, dialect, self.hf_host, True, self.wait_for_scale_up)
+
+
+def _is_tgi_info(answer: object) -> bool:
+    return isinstance(answer, dict) and "model_id" in answer and "version" in answer
+
+
+def _is_vllm_model_list(answer: object) -> bool:
+    data = answer.get("data") if isinstance(answer, dict) else None
+    return isinstance(data, list) and any(
+        isinstance(model, dict) and model.get("owned_by") == "vllm" for model in data
+    )
+
+
+PROBES: tuple[tuple[str, str, Callable[[object], bool]], ...] = (
+    ("/info", "tgi", _is_tgi_info),  # TGI's own route: model_id and version
+    # vLLM's OpenAI route lists every served model as owned_by "vllm" (its /version, with only
+    # {"version": ...}, is a shape other servers share)
+    ("/v1/models", "vllm", _is_vllm_model_list),
+)
+"""How a server of unknown kind is recognised: a route to GET, the dialect it reveals, and the
+test of its JSON answer. Asked in order, once per model, before a request that depends on it."""
+
+
+def recognised(answers: Sequence[object]) -> Dialect | None:
+    """The dialect named by the answers to the first ``len(answers)`` probes, if any."""
+    for (_, name, matches), answer in zip(PROBES, answers, strict=False):  # fewer answers
+        if matches(answer):
+            return DIALECTS[name]
+    return None
 
 
 @functools.lru_cache(maxsize=256)  # pure, and asked on every request

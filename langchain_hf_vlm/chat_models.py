@@ -28,6 +28,7 @@ from langchain_hf_vlm._backends import (
     ROUTER_POLICIES,
     Backend,
     Endpoint,
+    recognised,
     resolve_endpoint,
 )
 from langchain_hf_vlm._callbacks import retry_reporter
@@ -286,13 +287,23 @@ class ChatHuggingFaceVLM(BaseChatModel):
 
     def _identify(self, kwargs: Mapping[str, Any]) -> None:
         if self._needs_dialect(kwargs):
-            info = self.transport.probe(self.endpoint.info_url, self._probe_headers())
-            self._endpoint = self.endpoint.identified(info)
+            headers = self._probe_headers()
+            answers: list[object] = []
+            for url in self.endpoint.probe_urls:
+                answers.append(self.transport.probe(url, headers))
+                if recognised(answers):
+                    break
+            self._endpoint = self.endpoint.identified(*answers)
 
     async def _aidentify(self, kwargs: Mapping[str, Any]) -> None:
         if self._needs_dialect(kwargs):
-            info = await self.transport.aprobe(self.endpoint.info_url, self._probe_headers())
-            self._endpoint = self.endpoint.identified(info)
+            headers = self._probe_headers()
+            answers: list[object] = []
+            for url in self.endpoint.probe_urls:
+                answers.append(await self.transport.aprobe(url, headers))
+                if recognised(answers):
+                    break
+            self._endpoint = self.endpoint.identified(*answers)
 
     def _probe_headers(self) -> dict[str, str]:
         token = bearer_token(self.endpoint, self.api_key, "api_key" in self.model_fields_set)

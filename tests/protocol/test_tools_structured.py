@@ -271,7 +271,8 @@ def test_auto_detection_leaves_other_servers_in_openai_shape(server: ChatServer)
     structured.invoke("who?")
     posts = [r for r in server.requests if r.method == "POST"]
     assert all(r.json["response_format"]["type"] == "json_schema" for r in posts)
-    assert [r.path for r in server.requests if r.method == "GET"] == ["/info"]
+    # probed once: not TGI (no /info), not vLLM (its models are not owned_by "vllm")
+    assert [r.path for r in server.requests if r.method == "GET"] == ["/info", "/v1/models"]
 
 
 @pytest.mark.parametrize("dialect", ["tgi"])

@@ -141,6 +141,28 @@ def test_identified_settles_the_dialect(info: object, dialect: str) -> None:
     )
 
 
+VLLM_MODELS = {  # vLLM 0.32's GET /v1/models, trimmed
+    "object": "list",
+    "data": [{"id": "tiny/vlm", "object": "model", "owned_by": "vllm", "max_model_len": 1024}],
+}
+
+
+@pytest.mark.parametrize(
+    ("answers", "dialect"),
+    [
+        pytest.param(({"detail": "Not Found"}, VLLM_MODELS), "vllm", id="vllm"),
+        pytest.param((None, {"data": [{"id": "m", "owned_by": "sglang"}]}), "openai", id="other"),
+        pytest.param((None, {"data": "vllm"}), "openai", id="malformed"),
+        pytest.param((None, {"version": "0.32.0"}), "openai", id="version-shape"),
+        pytest.param(({"model_id": "m", "version": "3.3.4"},), "tgi", id="tgi-first"),
+    ],
+)
+def test_probes_tell_vllm_from_tgi_and_others(answers: tuple[object, ...], dialect: str) -> None:
+    guessed = resolve_endpoint("http://127.0.0.1:8080/v1", "auto")
+    assert guessed.probe_urls == ("http://127.0.0.1:8080/info", "http://127.0.0.1:8080/v1/models")
+    assert guessed.identified(*answers).dialect == DIALECTS[dialect]
+
+
 @pytest.mark.parametrize("backend", ["tgi", "vllm", "openai"])
 def test_backend_without_base_url_is_an_error(backend: Backend) -> None:
     with pytest.raises(ValueError, match=f"backend={backend!r} needs a base_url"):
