@@ -302,7 +302,9 @@ class StreamAssembler:
         )
 
     def _tool_call_chunks(self, raw_calls: list[Mapping[str, Any]]) -> list[ToolCallChunk]:
-        chunks: list[ToolCallChunk] = []
+        # One chunk per call index: vLLM 0.32 sends a call's name and its whole arguments as
+        # two entries with the same index in one delta, which LangChain would keep apart.
+        chunks: dict[int, ToolCallChunk] = {}
         for position, raw in enumerate(raw_calls):
             index = raw.get("index", position)
             function = raw.get("function") or {}
@@ -322,8 +324,15 @@ class StreamAssembler:
             else:
                 name = None
             args = self._unless_null(index, _arguments_text(function.get("arguments")))
-            chunks.append(tool_call_chunk(name=name, args=args or None, id=call_id, index=index))
-        return chunks
+            same = chunks.get(index)
+            if same is None:
+                chunks[index] = tool_call_chunk(
+                    name=name, args=args or None, id=call_id, index=index
+                )
+            else:
+                same["name"] = same["name"] or name
+                same["args"] = ((same["args"] or "") + args) or None
+        return list(chunks.values())
 
     def _unless_null(self, index: int, text: str) -> str:
         """A call's arguments text, held back while it may still be ``null``.

@@ -546,6 +546,23 @@ def test_streamed_tool_calls_equal_the_non_streamed_answer(
     assert len({c["id"] for c in merged.tool_calls}) == len(calls)
 
 
+def test_name_and_arguments_of_one_call_in_one_delta() -> None:
+    # vLLM 0.32 (hermes parser): the call's id and name, then its arguments, as two entries
+    # with the same index in a single delta
+    name_then_args = {
+        "tool_calls": [
+            {"id": "chatcmpl-tool-1", "type": "function", "index": 0, "function": {"name": "f"}},
+            {"index": 0, "function": {"arguments": '{"city": "Paris"}'}},
+        ]
+    }
+    messages, merged = stream([chunk(name_then_args), chunk({}, "tool_calls")])
+    assert merged.tool_calls == [
+        {"name": "f", "args": {"city": "Paris"}, "id": "chatcmpl-tool-1", "type": "tool_call"}
+    ]
+    assert merged.invalid_tool_calls == []
+    assert len(messages[0].tool_call_chunks) == 1
+
+
 def test_tgi_stream_ids_are_replaced_like_the_non_streamed_ones() -> None:
     _, merged = stream(tgi_style())
     assert [c["id"] for c in merged.tool_calls] == [f"call_{RID}_0"]
