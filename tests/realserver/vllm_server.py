@@ -77,16 +77,17 @@ def convert_for_vllm(model_dir: Path, out_dir: Path) -> Path:
     ``vision_tower.vision_model.*``. Only the names in the safetensors header change (the
     tensor bytes and their offsets stay), so plain Python does it without torch.
     """
-    marker = out_dir / "converted.json"
-    if marker.exists():
+    if (out_dir / "converted.json").exists():
         return out_dir
-    shutil.rmtree(out_dir, ignore_errors=True)
-    partial = out_dir.with_name(out_dir.name + ".partial")
+    partial = out_dir.with_name(f"{out_dir.name}.{os.getpid()}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     shutil.copytree(model_dir, partial)
     renamed = _rename_vision_tower_keys(partial / "model.safetensors")
     (partial / "converted.json").write_text(json.dumps({"renamed_keys": renamed}) + "\n")
-    partial.rename(out_dir)  # another process's finished copy would be as good: no lock needed
+    try:
+        partial.rename(out_dir)  # atomic: out_dir exists only complete
+    except OSError:  # another process finished first; its copy is the same
+        shutil.rmtree(partial, ignore_errors=True)
     return out_dir
 
 
