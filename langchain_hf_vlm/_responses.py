@@ -112,6 +112,8 @@ def _parse_tool_calls(
         except json.JSONDecodeError as exc:
             invalid.append(invalid_tool_call(name=name, args=text, id=call_id, error=str(exc)))
             continue
+        if args is None:  # vLLM's hermes parser for a model that wrote "arguments": null
+            args = {}
         if not isinstance(args, dict):
             invalid.append(
                 invalid_tool_call(
@@ -213,6 +215,8 @@ class StreamAssembler:
         self._named: set[int] = set()
         self._pseudo: dict[int, list[Any]] = {}
         self._pseudo_names: dict[int, str] = {}
+        self._args_started: set[int] = set()
+        self._held_args: dict[int, str] = {}
         self.received_any = False
 
     def feed(self, chunk: Mapping[str, Any]) -> list[ChatGenerationChunk]:
@@ -258,12 +262,18 @@ class StreamAssembler:
             _pseudo_tool_text(self._pseudo_names[i], "".join(map(_arguments_text, parts)))
             for i, parts in sorted(self._pseudo.items())
         )
+        not_null = [
+            tool_call_chunk(name=None, args=text, id=None, index=index)
+            for index, text in self._held_args.items()
+            if text.strip() not in ("", "null")
+        ]
         message = AIMessageChunk(
             content=content,
             id=self._response_id,
             response_metadata=metadata,
             usage_metadata=usage_metadata(self._usage),
             chunk_position="last",
+            tool_call_chunks=not_null,
         )
         info: dict[str, Any] = {"finish_reason": metadata["finish_reason"]}
         if self._finish and self._finish.get("logprobs") is not None:
@@ -292,7 +302,9 @@ class StreamAssembler:
         )
 
     def _tool_call_chunks(self, raw_calls: list[Mapping[str, Any]]) -> list[ToolCallChunk]:
-        chunks: list[ToolCallChunk] = []
+        # One chunk per call index: vLLM 0.32 sends a call's name and its whole arguments as
+        # two entries with the same index in one delta, which LangChain would keep apart.
+        chunks: dict[int, ToolCallChunk] = {}
         for position, raw in enumerate(raw_calls):
             index = raw.get("index", position)
             function = raw.get("function") or {}
@@ -311,12 +323,30 @@ class StreamAssembler:
                 self._named.add(index)
             else:
                 name = None
-            chunks.append(
-                tool_call_chunk(
-                    name=name,
-                    args=_arguments_text(function.get("arguments")) or None,
-                    id=call_id,
-                    index=index,
+            args = self._unless_null(index, _arguments_text(function.get("arguments")))
+            same = chunks.get(index)
+            if same is None:
+                chunks[index] = tool_call_chunk(
+                    name=name, args=args or None, id=call_id, index=index
                 )
-            )
-        return chunks
+            else:
+                same["name"] = same["name"] or name
+                same["args"] = ((same["args"] or "") + args) or None
+        return list(chunks.values())
+
+    def _unless_null(self, index: int, text: str) -> str:
+        """A call's arguments text, held back while it may still be ``null``.
+
+        vLLM's hermes parser streams a model's ``"arguments": null`` as the text ``null``;
+        like the non-streamed answer (and langchain-core's ``parse_tool_call``) that means no
+        arguments. Held text that turns out to be something else goes out with the next piece,
+        or with the final chunk (``final``) if the stream ends first.
+        """
+        if index in self._args_started or not text:
+            return text
+        held = self._held_args.pop(index, "") + text
+        if "null".startswith(held.strip()):
+            self._held_args[index] = held
+            return ""
+        self._args_started.add(index)
+        return held

@@ -93,21 +93,26 @@ def with_raw(llm: Runnable[Any, Any], parser: Runnable[Any, Any]) -> Runnable[An
 
 def structured_output(
     llm: BaseChatModel,
-    schema: dict[str, Any] | type,
+    schema: dict[str, Any] | type | None,
     *,
     method: Method,
     include_raw: bool,
     strict: bool | None,
 ) -> Runnable[Any, Any]:
-    """``llm`` bound for ``method`` and piped into the parser of ``schema``."""
+    """``llm`` bound for ``method`` and piped into the parser of ``schema`` (None, with
+    "json_mode" only: whatever JSON object the model wrote, as ChatOpenAI does)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    output_format = {
-        "kwargs": {"method": method, "strict": strict},
-        "schema": schema_function(schema),
-    }
+    if schema is None and method != "json_mode":
+        raise ValueError(f'method={method!r} needs a schema (only "json_mode" does not)')
+    output_format = None
+    if schema is not None:
+        output_format = {
+            "kwargs": {"method": method, "strict": strict},
+            "schema": schema_function(schema),
+        }
     bound: Runnable[Any, Any]
-    if method == "function_calling":
+    if method == "function_calling" and schema is not None:
         name = schema_function(schema)["name"]
         bound = llm.bind_tools(
             [schema], tool_choice=name, strict=strict, ls_structured_output_format=output_format

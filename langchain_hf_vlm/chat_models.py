@@ -439,7 +439,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
 
     def with_structured_output(
         self,
-        schema: dict[str, Any] | type,
+        schema: dict[str, Any] | type | None = None,
         *,
         method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
         include_raw: bool = False,
@@ -450,7 +450,8 @@ class ChatHuggingFaceVLM(BaseChatModel):
         -> dict).
 
         Args:
-            schema: The output schema.
+            schema: The output schema; may be None with "json_mode" (answers are parsed
+                into whatever JSON object the model wrote, as ChatOpenAI does).
             method: "json_schema" (the server constrains decoding to the schema; written in
                 TGI's grammar form for TGI), "function_calling" (a forced tool call) or
                 "json_mode" (any JSON object; describe the schema in the prompt).

@@ -3,8 +3,14 @@
 - every test but the live tier's: no ambient HF token or login (``_no_ambient_token``);
 - protocol tier: the loopback chat server, per dialect (``dialect``, ``server``) or one dialect
   (``vllm``, ``tgi``);
-- real-server tier: `transformers serve` with the tiny VLM (``tiny_vlm``, once per session) and
-  an image host on 127.0.0.1 (``image_host``); a failing test shows the end of the server's log.
+- real-server tier: `transformers serve` with the tiny VLM (``tiny_vlm``, once per session),
+  vLLM with the same model (``vllm_server``, marker ``vllm``; ``make vllm``), each in turn
+  (``real_server``), and an image host on 127.0.0.1 (``image_host``); a failing test shows the end
+  of each running server's log.
+
+A tier is skipped only on a developer machine without its serving environment; under CI (``CI``
+set) a missing environment is an error, so a tier can never silently not run. The vLLM tests are
+required likewise when ``LANGCHAIN_HF_VLM_VLLM_VENV`` (which ``make`` sets) names the venv.
 """
 
 from __future__ import annotations
@@ -17,7 +23,13 @@ from huggingface_hub import constants
 
 from tests.media import handwritten_pdf
 from tests.pngs import tiny_png
-from tests.realserver.tiny_server import ServeEnvironmentMissing, TinyVLMServer
+from tests.realserver.tiny_server import (
+    ServeEnvironmentMissing,
+    TinyModel,
+    TinyVLMServer,
+    ensure_model,
+)
+from tests.realserver.vllm_server import VLLMServer
 from tests.servers.chat_server import DIALECTS, ChatServer
 from tests.support.realserver import ImageHost
 
@@ -60,14 +72,11 @@ def tgi() -> Iterator[ChatServer]:
         yield srv
 
 
-@pytest.fixture(scope="session")
-def tiny_vlm() -> Iterator[TinyVLMServer]:
-    """Skipped only on a developer machine without the serving environment; under CI (``CI``
-    set) a missing environment is an error, so the tier can never silently not run."""
+def _running(server_class: type[TinyVLMServer], required: bool) -> Iterator[TinyVLMServer]:
     try:
-        server = TinyVLMServer()
+        server = server_class()
     except ServeEnvironmentMissing as exc:
-        if os.environ.get("CI"):
+        if required:
             raise
         pytest.skip(str(exc))
     with server:
@@ -77,13 +86,47 @@ def tiny_vlm() -> Iterator[TinyVLMServer]:
 
 
 @pytest.fixture(scope="session")
+def tiny_vlm() -> Iterator[TinyVLMServer]:
+    yield from _running(TinyVLMServer, required=bool(os.environ.get("CI")))
+
+
+@pytest.fixture(scope="session")
+def vllm_server() -> Iterator[TinyVLMServer]:
+    """vLLM with the tiny VLM (one per session: it takes about a minute to start)."""
+    required = bool(os.environ.get("CI") or os.environ.get("LANGCHAIN_HF_VLM_VLLM_VENV"))
+    yield from _running(VLLMServer, required=required)
+
+
+REAL_SERVERS = ["transformers", pytest.param("vllm", marks=pytest.mark.vllm)]
+
+
+@pytest.fixture(scope="session", params=REAL_SERVERS)
+def real_server(request: pytest.FixtureRequest) -> TinyVLMServer:
+    """Each real server in turn, for the tests whose behaviour is the same on both."""
+    fixture = "tiny_vlm" if request.param == "transformers" else "vllm_server"
+    server: TinyVLMServer = request.getfixturevalue(fixture)
+    return server
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> TinyModel:
+    """The built tiny VLM (its folder, fixture images), whichever server serves it."""
+    try:
+        return ensure_model()
+    except ServeEnvironmentMissing as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
 def image_host(
-    tiny_vlm: TinyVLMServer, tmp_path_factory: pytest.TempPathFactory
+    tiny_model: TinyModel, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ImageHost]:
     """The tiny model's fixture images, a PNG diagram and a one-page PDF, served over HTTP from
     127.0.0.1."""
     folder = tmp_path_factory.mktemp("images")
-    for path in tiny_vlm.images.iterdir():
+    for path in tiny_model.images.iterdir():
         (folder / path.name).write_bytes(path.read_bytes())
     (folder / "diagram.png").write_bytes(tiny_png(64, 48))
     (folder / "dummy.pdf").write_bytes(handwritten_pdf("Dummy PDF file"))
@@ -95,11 +138,9 @@ def image_host(
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
-    """A failing test shows the end of the tiny server's log."""
+    """A failing test shows the end of each running server's log."""
     report = yield
     if report.failed and _SERVERS:
         for server in _SERVERS:
-            report.sections.append(
-                (f"transformers serve log ({server.log_path})", server.log_tail())
-            )
+            report.sections.append((f"{server.name} log ({server.log_path})", server.log_tail()))
     return report

@@ -12,6 +12,7 @@ from langchain_core.tools import tool
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
+from langchain_hf_vlm import ChatHuggingFaceVLM
 from tests.servers.chat_server import ChatReply, ChatServer, Stream
 from tests.support.loopback import make_model
 
@@ -270,7 +271,8 @@ def test_auto_detection_leaves_other_servers_in_openai_shape(server: ChatServer)
     structured.invoke("who?")
     posts = [r for r in server.requests if r.method == "POST"]
     assert all(r.json["response_format"]["type"] == "json_schema" for r in posts)
-    assert [r.path for r in server.requests if r.method == "GET"] == ["/info"]
+    # probed once: not TGI (no /info), not vLLM (its models are not owned_by "vllm")
+    assert [r.path for r in server.requests if r.method == "GET"] == ["/info", "/v1/models"]
 
 
 @pytest.mark.parametrize("dialect", ["tgi"])
@@ -307,6 +309,34 @@ def test_function_calling_and_json_mode(server: ChatServer) -> None:
         "age": 2,
     }
     assert server.requests[-1].json["response_format"] == {"type": "json_object"}
+
+
+@pytest.mark.parametrize("dialect", ["vllm"])
+async def test_json_mode_without_a_schema_returns_the_parsed_object(server: ChatServer) -> None:
+    """As ChatOpenAI: any JSON object, parsed into a dict; include_raw works too."""
+    server.enqueue(
+        ChatReply(content='{"colour": "red", "n": [1, 2]}'),
+        ChatReply(content='{"ok": true}'),
+        ChatReply(content='{"ok": false}'),
+    )
+    model = make_model(server)
+    assert model.with_structured_output(method="json_mode").invoke("x") == {
+        "colour": "red",
+        "n": [1, 2],
+    }
+    assert server.requests[-1].json["response_format"] == {"type": "json_object"}
+    assert await model.with_structured_output(None, method="json_mode").ainvoke("x") == {"ok": True}
+    raw = model.with_structured_output(method="json_mode", include_raw=True).invoke("x")
+    assert raw["parsed"] == {"ok": False} and raw["parsing_error"] is None
+    assert [r.json["response_format"] for r in server.requests] == [{"type": "json_object"}] * 3
+
+
+@pytest.mark.parametrize("method", ["json_schema", "function_calling"])
+def test_only_json_mode_goes_without_a_schema(method: Any) -> None:
+    with pytest.raises(ValueError, match=f"method='{method}' needs a schema"):
+        ChatHuggingFaceVLM(model="m", base_url="http://127.0.0.1:9").with_structured_output(
+            method=method
+        )
 
 
 @pytest.mark.parametrize("dialect", ["vllm"])

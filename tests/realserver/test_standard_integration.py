@@ -9,20 +9,17 @@ from a local HTTP server on 127.0.0.1 instead.
 
 from __future__ import annotations
 
-import types
 from typing import Any
 
-import httpx
 import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_tests.integration_tests import ChatModelIntegrationTests
-from langchain_tests.integration_tests import chat_models as standard_module
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm.errors import APIError
 from tests.capabilities import VLMCapabilities
 from tests.realserver.tiny_server import ALT_MODEL_ID, TinyVLMServer
-from tests.support.realserver import ImageHost
+from tests.support.realserver import ImageHost, serve_standard_suite_images_locally
 
 pytestmark = pytest.mark.realserver
 
@@ -60,14 +57,7 @@ class TestTinyVLMStandardIntegration(VLMCapabilities, ChatModelIntegrationTests)
     ) -> None:
         type(self)._server = tiny_vlm
         type(self)._images = image_host
-
-        # The suite downloads its fixture image and PDF with `httpx.get`; serve them from
-        # 127.0.0.1 (the PDF: a one-page document like the suite's dummy.pdf).
-        def get(url: str, **kwargs: Any) -> httpx.Response:
-            local = "dummy.pdf" if url.endswith(".pdf") else "diagram.png"
-            return httpx.get(image_host.url(local), timeout=10.0)
-
-        monkeypatch.setattr(standard_module, "httpx", types.SimpleNamespace(get=get))
+        serve_standard_suite_images_locally(image_host, monkeypatch)
 
     @property
     def chat_model_class(self) -> type[ChatHuggingFaceVLM]:

@@ -1,4 +1,6 @@
-"""End to end against `transformers serve` running the tiny VLM (a server written by others).
+"""End to end against real servers running the tiny VLM: `transformers serve` and vLLM
+(servers written by others). Tests that take ``real_server`` run against each; where the two
+servers differ, a test names its server (vLLM's own cases: test_vllm.py).
 
 The tiny model answers by fixed rules (tests/realserver/answers.py): one answer when the last
 user message carries an image, another without one, a real tool call when tools are offered,
@@ -103,36 +105,36 @@ BLOCK_NAMES = [
 
 @pytest.mark.parametrize("shape", BLOCK_NAMES)
 def test_every_accepted_image_block_reaches_the_model_as_an_image(
-    tiny_vlm: TinyVLMServer, image_host: ImageHost, shape: str
+    real_server: TinyVLMServer, image_host: ImageHost, shape: str
 ) -> None:
     block = _image_blocks(image_host)[shape]
-    answer = make_model(tiny_vlm).invoke(_ask(block))
+    answer = make_model(real_server).invoke(_ask(block))
     assert answer.content == ANS_IMAGE
     # the server counted the image's tokens: 16 image tokens more than the text alone
-    text_only = make_model(tiny_vlm).invoke(_ask())
+    text_only = make_model(real_server).invoke(_ask())
     assert text_only.content == ANS_DEFAULT
     assert answer.usage_metadata is not None and text_only.usage_metadata is not None
     assert answer.usage_metadata["input_tokens"] == text_only.usage_metadata["input_tokens"] + 16
 
 
 def test_client_side_fetch_sends_the_image_inline(
-    tiny_vlm: TinyVLMServer, image_host: ImageHost
+    real_server: TinyVLMServer, image_host: ImageHost
 ) -> None:
-    model = make_model(tiny_vlm, fetch_image_urls=True)
+    model = make_model(real_server, fetch_image_urls=True)
     answer = model.invoke(_ask({"type": "image", "url": image_host.url("photo.jpg")}))
     assert answer.content == ANS_IMAGE
 
 
-def test_two_images_in_one_message(tiny_vlm: TinyVLMServer, image_host: ImageHost) -> None:
+def test_two_images_in_one_message(real_server: TinyVLMServer, image_host: ImageHost) -> None:
     blocks = _image_blocks(image_host)
-    one = make_model(tiny_vlm).invoke(_ask(blocks["v1 base64"]))
-    two = make_model(tiny_vlm).invoke(_ask(blocks["v1 base64"], blocks["v1 url"]))
+    one = make_model(real_server).invoke(_ask(blocks["v1 base64"]))
+    two = make_model(real_server).invoke(_ask(blocks["v1 base64"], blocks["v1 url"]))
     assert two.content == ANS_IMAGE
     assert one.usage_metadata is not None and two.usage_metadata is not None
     assert two.usage_metadata["input_tokens"] == one.usage_metadata["input_tokens"] + 16
 
 
-def test_large_photo_is_downscaled_and_answered(tiny_vlm: TinyVLMServer, tmp_path: Path) -> None:
+def test_large_photo_is_downscaled_and_answered(real_server: TinyVLMServer, tmp_path: Path) -> None:
     """A 4000x3000 camera JPEG (about 2-3 MB, over TGI's 2 MB body limit as base64) goes
     through the image pipeline with the default limits and reaches the server as an image."""
     from PIL import Image, ImageDraw
@@ -143,7 +145,7 @@ def test_large_photo_is_downscaled_and_answered(tiny_vlm: TinyVLMServer, tmp_pat
         draw.line((i, 0, 4000 - i, 3000), fill=(i % 255, 120, 255 - i % 255), width=9)
     path = tmp_path / "camera.jpg"
     img.save(path, "JPEG", quality=92)
-    model = make_model(tiny_vlm)
+    model = make_model(real_server)
     answer = model.invoke(_ask(image_block(path)))
     assert answer.content == ANS_IMAGE
     assert model.images.stats.decoded == 1  # it was resized, not sent as it was
@@ -152,10 +154,10 @@ def test_large_photo_is_downscaled_and_answered(tiny_vlm: TinyVLMServer, tmp_pat
 
 
 def test_image_in_an_earlier_turn_is_sent_again(
-    tiny_vlm: TinyVLMServer, image_host: ImageHost
+    real_server: TinyVLMServer, image_host: ImageHost
 ) -> None:
     blocks = _image_blocks(image_host)
-    model = make_model(tiny_vlm)
+    model = make_model(real_server)
     first = model.invoke(_ask(blocks["v1 base64"]))
     history = [*_ask(blocks["v1 base64"]), first, HumanMessage("And now?")]
     second = model.invoke(history)
@@ -204,26 +206,26 @@ def _photo(host: ImageHost) -> dict[str, Any]:
 
 
 def test_invoke_usage_matches_the_servers_counts(
-    tiny_vlm: TinyVLMServer, image_host: ImageHost
+    real_server: TinyVLMServer, image_host: ImageHost
 ) -> None:
-    answer = make_model(tiny_vlm).invoke(_ask(_photo(image_host)))
+    answer = make_model(real_server).invoke(_ask(_photo(image_host)))
     assert answer.content == ANS_IMAGE
-    _check_usage(answer, _expected_usage(tiny_vlm, image_host))
+    _check_usage(answer, _expected_usage(real_server, image_host))
     assert answer.response_metadata["finish_reason"] == "stop"
 
 
 async def test_ainvoke_usage_matches_the_servers_counts(
-    tiny_vlm: TinyVLMServer, image_host: ImageHost
+    real_server: TinyVLMServer, image_host: ImageHost
 ) -> None:
-    answer = await make_model(tiny_vlm).ainvoke(_ask(_photo(image_host)))
+    answer = await make_model(real_server).ainvoke(_ask(_photo(image_host)))
     assert answer.content == ANS_IMAGE
-    _check_usage(answer, _expected_usage(tiny_vlm, image_host))
+    _check_usage(answer, _expected_usage(real_server, image_host))
 
 
 def test_stream_usage_matches_the_servers_counts(
-    tiny_vlm: TinyVLMServer, image_host: ImageHost
+    real_server: TinyVLMServer, image_host: ImageHost
 ) -> None:
-    chunks = list(make_model(tiny_vlm).stream(_ask(_photo(image_host))))
+    chunks = list(make_model(real_server).stream(_ask(_photo(image_host))))
     assert len(chunks) > 3  # streamed token by token, not in one piece
     assert all(isinstance(c, AIMessageChunk) for c in chunks)
     whole = chunks[0]
@@ -231,23 +233,23 @@ def test_stream_usage_matches_the_servers_counts(
         whole += chunk
     assert whole.content == ANS_IMAGE
     assert sum(c.usage_metadata is not None for c in chunks) == 1  # counted once
-    _check_usage(whole, _expected_usage(tiny_vlm, image_host))
+    _check_usage(whole, _expected_usage(real_server, image_host))
     assert whole.response_metadata["finish_reason"] == "stop"
 
 
 async def test_astream_usage_matches_the_servers_counts(
-    tiny_vlm: TinyVLMServer, image_host: ImageHost
+    real_server: TinyVLMServer, image_host: ImageHost
 ) -> None:
-    chunks = [c async for c in make_model(tiny_vlm).astream(_ask(_photo(image_host)))]
+    chunks = [c async for c in make_model(real_server).astream(_ask(_photo(image_host)))]
     whole = chunks[0]
     for chunk in chunks[1:]:
         whole += chunk
     assert whole.content == ANS_IMAGE
-    _check_usage(whole, _expected_usage(tiny_vlm, image_host))
+    _check_usage(whole, _expected_usage(real_server, image_host))
 
 
-async def test_concurrent_ainvoke_on_one_instance(tiny_vlm: TinyVLMServer) -> None:
-    model = make_model(tiny_vlm)
+async def test_concurrent_ainvoke_on_one_instance(real_server: TinyVLMServer) -> None:
+    model = make_model(real_server)
     answers = await asyncio.gather(*(model.ainvoke(f"Hello number {i}") for i in range(6)))
     assert [a.content for a in answers] == [ANS_DEFAULT] * 6
 
@@ -271,12 +273,12 @@ def _tool_round_trip(model: ChatHuggingFaceVLM, photo: dict[str, Any]) -> None:
     assert final.tool_calls == []
 
 
-def test_tool_call_round_trip(tiny_vlm: TinyVLMServer, image_host: ImageHost) -> None:
-    _tool_round_trip(make_model(tiny_vlm), _photo(image_host))
+def test_tool_call_round_trip(real_server: TinyVLMServer, image_host: ImageHost) -> None:
+    _tool_round_trip(make_model(real_server), _photo(image_host))
 
 
-def test_streamed_tool_call_matches_the_invoked_one(tiny_vlm: TinyVLMServer) -> None:
-    with_tools = make_model(tiny_vlm).bind_tools([get_weather])
+def test_streamed_tool_call_matches_the_invoked_one(real_server: TinyVLMServer) -> None:
+    with_tools = make_model(real_server).bind_tools([get_weather])
     whole = None
     for chunk in with_tools.stream("What's the weather in Paris?"):
         assert isinstance(chunk, AIMessageChunk)
@@ -288,11 +290,11 @@ def test_streamed_tool_call_matches_the_invoked_one(tiny_vlm: TinyVLMServer) -> 
     assert [c["args"] for c in invoked.tool_calls] == [c["args"] for c in whole.tool_calls]
 
 
-def test_tool_result_with_an_image(tiny_vlm: TinyVLMServer, image_host: ImageHost) -> None:
+def test_tool_result_with_an_image(real_server: TinyVLMServer, image_host: ImageHost) -> None:
     """A tool that returns an image: chat-completion tool messages carry text only, so the image
     follows in a user message right after the tool result. The model sees it (16 more input
     tokens) and, the last message being a user turn with tools offered, calls the tool again."""
-    with_tools = make_model(tiny_vlm).bind_tools([get_weather])
+    with_tools = make_model(real_server).bind_tools([get_weather])
     question = [HumanMessage("Show me the weather map for Paris.")]
     call_message = with_tools.invoke(question)
     call_id = call_message.tool_calls[0]["id"]
@@ -311,8 +313,8 @@ def test_tool_result_with_an_image(tiny_vlm: TinyVLMServer, image_host: ImageHos
 # ------------------------------------------------------------------- errors, and recovery
 
 
-def test_malformed_image_is_refused_before_sending(tiny_vlm: TinyVLMServer) -> None:
-    model = make_model(tiny_vlm)
+def test_malformed_image_is_refused_before_sending(real_server: TinyVLMServer) -> None:
+    model = make_model(real_server)
     bad = {"type": "image", "base64": base64.b64encode(b"not an image").decode()}
     with pytest.raises(InvalidContentError, match=r"^message 0, content block 1: image 1 "):
         model.invoke(_ask({**bad, "mime_type": "image/png"}))
@@ -358,11 +360,11 @@ def test_unknown_model_is_an_error_and_the_model_recovers(tiny_vlm: TinyVLMServe
 
 
 def test_image_pipeline_output_is_a_valid_image_for_the_server(
-    tiny_vlm: TinyVLMServer, image_host: ImageHost
+    real_server: TinyVLMServer, image_host: ImageHost
 ) -> None:
     """A PIL image straight from memory (RGBA: sent as PNG) is decoded by the real server."""
     from PIL import Image
 
     img = Image.new("RGBA", (300, 200), (10, 200, 30, 128))
-    answer = make_model(tiny_vlm).invoke(_ask(image_block(img)))
+    answer = make_model(real_server).invoke(_ask(image_block(img)))
     assert answer.content == ANS_IMAGE

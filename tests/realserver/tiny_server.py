@@ -48,14 +48,18 @@ def serve_venv() -> Path:
     return Path(os.environ.get("LANGCHAIN_HF_VLM_SERVE_VENV", REPO / ".venv-serve"))
 
 
-def _serve_python() -> Path:
-    python = serve_venv() / "bin" / "python"
-    if not (serve_venv() / ".installed").exists() or not python.exists():
+def venv_python(venv: Path, what: str) -> Path:
+    """The Python of a virtualenv that ``make`` built (it marks it ``.installed``)."""
+    python = venv / "bin" / "python"
+    if not (venv / ".installed").exists() or not python.exists():
         raise ServeEnvironmentMissing(
-            f"no serving environment at {serve_venv()}: run `make .venv-serve/.installed` "
-            "(torch==2.13.0 CPU wheel, transformers[serving], Pillow)"
+            f"no {what} at {venv}: run `make {venv.name}/.installed` (or set its variable)"
         )
     return python
+
+
+def _serve_python() -> Path:
+    return venv_python(serve_venv(), "serving environment (transformers[serving], torch CPU)")
 
 
 def _offline_env(hf_cache: Path) -> dict[str, str]:
@@ -162,15 +166,27 @@ class TinyVLMServer:
     """
 
     model = MODEL_ID
+    name = "transformers serve"
+    log_prefix = "serve"
 
     def __init__(self, *, start_timeout: float = 120.0) -> None:
         self.start_timeout = start_timeout
-        _serve_python()  # the serving environment exists (even when the model is cached)
+        self._check_environment()  # even when the model is cached
         self.tiny = ensure_model()
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
-        self.log_path = self.tiny.root / f"serve-{self.port}.log"
+        self.log_path = self.tiny.root / f"{self.log_prefix}-{self.port}.log"
         self._process: subprocess.Popen[bytes] | None = None
+
+    def _check_environment(self) -> None:
+        _serve_python()
+
+    def _command(self) -> list[str]:
+        serve = serve_venv() / "bin" / "transformers"
+        return [str(serve), "serve", "--host", "127.0.0.1", "--port", str(self.port), *CPU]
+
+    def _env(self) -> dict[str, str]:
+        return _offline_env(self.tiny.hf_cache)
 
     @property
     def images(self) -> Path:
@@ -178,13 +194,12 @@ class TinyVLMServer:
         return self.tiny.images
 
     def __enter__(self) -> TinyVLMServer:
-        serve = serve_venv() / "bin" / "transformers"
         with open(self.log_path, "wb") as log:
             self._process = subprocess.Popen(
-                [str(serve), "serve", "--host", "127.0.0.1", "--port", str(self.port), *CPU],
+                self._command(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=_offline_env(self.tiny.hf_cache),
+                env=self._env(),
                 start_new_session=True,  # its own process group: teardown kills all of it
             )
         try:
@@ -209,15 +224,14 @@ class TinyVLMServer:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(
-                    f"transformers serve exited with {self._process.returncode}:\n"
-                    + self.log_tail()
+                    f"{self.name} exited with {self._process.returncode}:\n" + self.log_tail()
                 )
             health = f"http://127.0.0.1:{self.port}/health"
             with contextlib.suppress(OSError), urllib.request.urlopen(health, timeout=2):
                 return
             time.sleep(0.2)
         raise TimeoutError(
-            f"transformers serve gave no /health in {self.start_timeout}s:\n" + self.log_tail()
+            f"{self.name} gave no /health in {self.start_timeout}s:\n" + self.log_tail()
         )
 
     def _warm_up(self) -> None:

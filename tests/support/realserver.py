@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import http.server
 import threading
+import types
 from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from langchain_tests.integration_tests import chat_models as standard_module
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from tests.realserver.tiny_server import TinyVLMServer
@@ -52,3 +58,15 @@ def _quiet_handler(folder: Path) -> type[http.server.SimpleHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+def serve_standard_suite_images_locally(host: ImageHost, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LangChain's standard suite downloads its fixture image and PDF with ``httpx.get``; serve
+    them from 127.0.0.1 instead (the machine is offline; the PDF is a one-page document like the
+    suite's dummy.pdf)."""
+
+    def get(url: str, **kwargs: Any) -> httpx.Response:
+        local = "dummy.pdf" if url.endswith(".pdf") else "diagram.png"
+        return httpx.get(host.url(local), timeout=10.0)
+
+    monkeypatch.setattr(standard_module, "httpx", types.SimpleNamespace(get=get))

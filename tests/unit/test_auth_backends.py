@@ -126,7 +126,8 @@ def test_resolve_endpoint(
     ],
 )
 def test_info_url(base_url: str, info_url: str) -> None:
-    (tgi,) = FINGERPRINTS
+    tgi = FINGERPRINTS[0]
+    assert tgi.dialect == "tgi"
     assert resolve_endpoint(base_url, "auto").root + tgi.route == info_url
 
 
@@ -141,11 +142,42 @@ def test_info_url(base_url: str, info_url: str) -> None:
 )
 def test_identified_settles_the_dialect(info: object, dialect: str) -> None:
     guessed = resolve_endpoint("http://127.0.0.1:8080", "auto")
-    (tgi,) = FINGERPRINTS
+    tgi = FINGERPRINTS[0]
     settled = guessed.identified(tgi.dialect if tgi.matches(info) else None)
     assert settled == Endpoint(
         "http://127.0.0.1:8080/v1/chat/completions", DIALECTS[dialect], False, dialect_known=True
     )
+
+
+VLLM_MODELS = {  # vLLM 0.32's GET /v1/models, trimmed
+    "object": "list",
+    "data": [{"id": "tiny/vlm", "object": "model", "owned_by": "vllm", "max_model_len": 1024}],
+}
+
+
+@pytest.mark.parametrize(
+    ("answers", "dialect"),
+    [
+        pytest.param(({"detail": "Not Found"}, VLLM_MODELS), "vllm", id="vllm"),
+        pytest.param((None, {"data": [{"id": "m", "owned_by": "sglang"}]}), "openai", id="other"),
+        pytest.param((None, {"data": "vllm"}), "openai", id="malformed"),
+        pytest.param((None, {"version": "0.32.0"}), "openai", id="version-shape"),
+        pytest.param(({"model_id": "m", "version": "3.3.4"},), "tgi", id="tgi-first"),
+    ],
+)
+def test_probes_tell_vllm_from_tgi_and_others(answers: tuple[object, ...], dialect: str) -> None:
+    guessed = resolve_endpoint("http://127.0.0.1:8080/v1", "auto")
+    routes = [guessed.root + fingerprint.route for fingerprint in FINGERPRINTS]
+    assert routes == ["http://127.0.0.1:8080/info", "http://127.0.0.1:8080/v1/models"]
+    settled = next(
+        (
+            fingerprint.dialect
+            for fingerprint, answer in zip(FINGERPRINTS, answers, strict=False)
+            if fingerprint.matches(answer)
+        ),
+        None,
+    )
+    assert guessed.identified(settled).dialect == DIALECTS[dialect]
 
 
 @pytest.mark.parametrize("backend", ["tgi", "vllm", "openai"])

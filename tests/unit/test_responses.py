@@ -207,6 +207,17 @@ def test_empty_arguments_mean_no_arguments() -> None:
     ]
 
 
+def test_null_arguments_mean_no_arguments() -> None:
+    # vLLM's hermes parser, for a model that wrote "arguments": null (as langchain-core's
+    # parse_tool_call and ChatOpenAI read it)
+    message = answer({"tool_calls": [call("now", "null"), call("today", " null ", "call_y")]})
+    assert [(c["name"], c["args"], c["id"]) for c in message.tool_calls] == [
+        ("now", {}, "call_x"),
+        ("today", {}, "call_y"),
+    ]
+    assert message.invalid_tool_calls == []
+
+
 @pytest.mark.parametrize(
     ("server_ids", "expected"),
     [
@@ -535,6 +546,23 @@ def test_streamed_tool_calls_equal_the_non_streamed_answer(
     assert len({c["id"] for c in merged.tool_calls}) == len(calls)
 
 
+def test_name_and_arguments_of_one_call_in_one_delta() -> None:
+    # vLLM 0.32 (hermes parser): the call's id and name, then its arguments, as two entries
+    # with the same index in a single delta
+    name_then_args = {
+        "tool_calls": [
+            {"id": "chatcmpl-tool-1", "type": "function", "index": 0, "function": {"name": "f"}},
+            {"index": 0, "function": {"arguments": '{"city": "Paris"}'}},
+        ]
+    }
+    messages, merged = stream([chunk(name_then_args), chunk({}, "tool_calls")])
+    assert merged.tool_calls == [
+        {"name": "f", "args": {"city": "Paris"}, "id": "chatcmpl-tool-1", "type": "tool_call"}
+    ]
+    assert merged.invalid_tool_calls == []
+    assert len(messages[0].tool_call_chunks) == 1
+
+
 def test_tgi_stream_ids_are_replaced_like_the_non_streamed_ones() -> None:
     _, merged = stream(tgi_style())
     assert [c["id"] for c in merged.tool_calls] == [f"call_{RID}_0"]
@@ -561,6 +589,62 @@ def test_invalid_streamed_arguments_end_up_in_invalid_tool_calls() -> None:
     assert [(c["name"], c["args"], c["id"]) for c in merged.invalid_tool_calls] == [
         ("get_weather", "city=Paris", "call_b")
     ]
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        pytest.param(["null"], id="whole"),
+        pytest.param(["nu", "ll"], id="split"),
+        pytest.param(["", " null", ""], id="blank-pieces"),
+    ],
+)
+def test_streamed_null_arguments_mean_no_arguments(pieces: list[str]) -> None:
+    chunks = [
+        chunk(tool_delta(0, call_id="chatcmpl-tool-1", name="now", args=pieces[0])),
+        *(chunk(tool_delta(0, args=piece)) for piece in pieces[1:]),
+        chunk({}, "tool_calls"),
+    ]
+    _, merged = stream(chunks)
+    expected = answer({"tool_calls": [call("now", "".join(pieces), "chatcmpl-tool-1")]})
+    assert (
+        merged.tool_calls
+        == expected.tool_calls
+        == [{"name": "now", "args": {}, "id": "chatcmpl-tool-1", "type": "tool_call"}]
+    )
+    assert merged.invalid_tool_calls == []
+
+
+@pytest.mark.parametrize(
+    ("pieces", "args"),
+    [
+        pytest.param(["nu", "ll", "x"], "nullx", id="more-after-null"),
+        pytest.param(["nul", "l_"], "null_", id="diverges"),
+        pytest.param(["nu"], "nu", id="cut-short"),
+    ],
+)
+def test_streamed_text_that_only_starts_like_null_is_kept(pieces: list[str], args: str) -> None:
+    chunks = [
+        chunk(tool_delta(0, call_id="call_n", name="now", args=pieces[0])),
+        *(chunk(tool_delta(0, args=piece)) for piece in pieces[1:]),
+        chunk({}, "tool_calls"),
+    ]
+    _, merged = stream(chunks)
+    assert merged.tool_calls == []
+    assert [(c["name"], c["args"], c["id"]) for c in merged.invalid_tool_calls] == [
+        ("now", args, "call_n")
+    ]
+
+
+def test_null_inside_streamed_arguments_is_a_value() -> None:
+    chunks = [
+        chunk(tool_delta(0, call_id="call_n", name="f", args='{"a": ')),
+        chunk(tool_delta(0, args="null")),
+        chunk(tool_delta(0, args="}")),
+        chunk({}, "tool_calls"),
+    ]
+    _, merged = stream(chunks)
+    assert [c["args"] for c in merged.tool_calls] == [{"a": None}]
 
 
 @pytest.mark.parametrize(
