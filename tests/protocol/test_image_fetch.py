@@ -284,8 +284,8 @@ def test_large_photo_reaches_the_server_resized(server: ChatServer) -> None:
 
 @pytest.mark.parametrize("dialect", ["vllm"])
 async def test_model_fetches_urls_when_asked(server: ChatServer, image_host: str) -> None:
-    model = make_model(server, fetch_image_urls=True)
-    await model.ainvoke([HumanMessage(content=[image_block(f"{image_host}/small.png")])])
+    async with make_model(server, fetch_image_urls=True) as model:
+        await model.ainvoke([HumanMessage(content=[image_block(f"{image_host}/small.png")])])
     assert _sent_image_urls(server) == [
         "data:image/png;base64," + base64.b64encode(SMALL_PNG).decode()
     ]

@@ -14,6 +14,7 @@ from typing_extensions import TypedDict
 
 from tests.servers.chat_server import ChatReply, ChatServer, Stream
 from tests.support.loopback import make_model
+from tests.support.messages import merge_chunks
 
 
 @tool
@@ -48,13 +49,6 @@ WEATHER_TOOL = {
         },
     },
 }
-
-
-def _merge(chunks: list[AIMessageChunk]) -> AIMessageChunk:
-    first, *rest = chunks
-    merged = first + rest if rest else first
-    assert isinstance(merged, AIMessageChunk)
-    return merged
 
 
 @pytest.mark.parametrize(
@@ -157,7 +151,7 @@ def test_streamed_fragments_merge_like_the_plain_answer(server: ChatServer) -> N
         for part in fragments[1:]
     ]
     server.enqueue(Stream(deltas=deltas, finish_reason="tool_calls"))
-    merged = _merge(list(make_model(server).bind_tools([get_weather]).stream("weather?")))
+    merged = merge_chunks(list(make_model(server).bind_tools([get_weather]).stream("weather?")))
     assert [(c["name"], c["args"]) for c in merged.tool_calls] == [
         ("get_weather", {"city": "Paris"})
     ]
@@ -168,7 +162,7 @@ def test_streamed_fragments_merge_like_the_plain_answer(server: ChatServer) -> N
 def test_streamed_invalid_arguments_are_invalid_tool_calls(server: ChatServer) -> None:
     # LangChain's chunk merging repairs *truncated* JSON (parse_partial_json) for every
     # integration; arguments that are not JSON at all stay invalid.
-    deltas = [
+    deltas: list[dict[str, Any]] = [
         {"role": "assistant"},
         {
             "tool_calls": [
@@ -183,7 +177,7 @@ def test_streamed_invalid_arguments_are_invalid_tool_calls(server: ChatServer) -
         {"tool_calls": [{"index": 0, "function": {"arguments": "is}"}}]},
     ]
     server.enqueue(Stream(deltas=deltas, finish_reason="tool_calls"))
-    merged = _merge(list(make_model(server).bind_tools([get_weather]).stream("weather?")))
+    merged = merge_chunks(list(make_model(server).bind_tools([get_weather]).stream("weather?")))
     assert merged.tool_calls == []
     assert merged.invalid_tool_calls[0]["args"] == '{"city": Paris}'
 
@@ -317,6 +311,7 @@ def test_unparseable_answer_carries_the_raw_text(server: ChatServer) -> None:
         model.with_structured_output(Person).invoke("x")
     assert info.value.llm_output == "not json at all"
     raw = model.with_structured_output(Person, include_raw=True).invoke("x")
+    assert isinstance(raw, dict)
     assert raw["parsed"] is None
     assert isinstance(raw["parsing_error"], OutputParserException)
     assert raw["raw"].content == "still not json"
@@ -364,7 +359,7 @@ def test_langgraph_messages_stream_mode_streams_tokens(server: ChatServer) -> No
 
     agent = create_agent(make_model(server), tools=[get_weather])
     tokens = [
-        chunk.content
+        chunk.text
         for chunk, _ in agent.stream(
             {"messages": [HumanMessage("one two three")]}, stream_mode="messages"
         )

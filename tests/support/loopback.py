@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from tests.servers.chat_server import ChatServer
+
+T = TypeVar("T")
 
 
 def make_model(server: ChatServer, **kwargs: object) -> ChatHuggingFaceVLM:
@@ -15,3 +21,14 @@ def make_model(server: ChatServer, **kwargs: object) -> ChatHuggingFaceVLM:
         params["backend"] = server.dialect
     params.update(kwargs)
     return ChatHuggingFaceVLM(**params)  # type: ignore[arg-type]
+
+
+def run_in_new_loop(model: ChatHuggingFaceVLM, call: Callable[[], Awaitable[T]]) -> T:
+    """``asyncio.run(call())``, closing the client ``model`` made in that loop before the loop
+    ends (an async client cannot outlive its loop: left open, its sockets warn when collected)."""
+
+    async def run() -> T:
+        async with model:
+            return await call()
+
+    return asyncio.run(run())
