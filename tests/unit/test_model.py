@@ -46,7 +46,7 @@ def test_unknown_provider_is_refused_with_the_valid_list() -> None:
 )
 def test_contradictory_configuration_is_refused(fields: dict[str, Any], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
-        ChatHuggingFaceVLM(model="m", **fields)
+        ChatHuggingFaceVLM(**{"model": "m", **fields})
 
 
 def test_provider_suffix_is_sent_to_the_router() -> None:
