@@ -1,6 +1,7 @@
 """Fixtures for every tier, in one place. Helpers that tests import are in ``tests/support/``.
 
 - every test but the live tier's: no ambient HF token or login (``_no_ambient_token``);
+- Hypothesis: no deadline and no "too slow" check (a busy machine is not a failure);
 - protocol tier: the loopback chat server, per dialect (``dialect``, ``server``) or one dialect
   (``vllm``, ``tgi``);
 - real-server tier: `transformers serve` with the tiny VLM (``tiny_vlm``, once per session) and
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 from huggingface_hub import constants
+from hypothesis import HealthCheck, settings
 
 from tests.pngs import tiny_png
 from tests.realserver.tiny_server import ServeEnvironmentMissing, TinyVLMServer
@@ -21,6 +23,13 @@ from tests.servers.chat_server import DIALECTS, ChatServer
 from tests.support.realserver import ImageHost
 
 _SERVERS: list[TinyVLMServer] = []
+
+# No wall-clock bound in tests: Hypothesis' default deadline (200 ms per example) and its
+# "too slow" health check fail a property test that waited for the CPU on a busy machine.
+settings.register_profile(
+    "no-wall-clock", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("no-wall-clock")
 
 
 @pytest.fixture(autouse=True)

@@ -79,7 +79,9 @@ def test_failures_are_recorded_and_a_restart_does_only_the_rest(
             assert record["caption"] == CAPTION
             assert record["usage"]["input_tokens"] > 0
     assert _chat_requests(server) == 5  # the broken file was refused before sending
-    assert server.connections_opened <= 3  # never more requests in flight than --concurrency
+    # Never more connections than --concurrency, but for the one that replaces the connection
+    # the client closed after the 500 (whether the other two were open then depends on timing).
+    assert server.connections_opened <= 3 + 1
 
     server.reset()
     second = _run(server, folder)

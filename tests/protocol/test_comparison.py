@@ -20,6 +20,7 @@ import base64
 import functools
 import gc
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -198,18 +199,21 @@ def test_row_retry_on_503_then_success(vllm: ChatServer) -> None:
 
 
 @pytest.mark.parametrize("retry_after", ["0", "1"])
-def test_row_retry_on_429_with_retry_after(vllm: ChatServer, retry_after: str) -> None:
+def test_row_retry_on_429_with_retry_after(
+    vllm: ChatServer, retry_after: str, caplog: pytest.LogCaptureFixture
+) -> None:
     row = f"retries: 429 with Retry-After: {retry_after}"
+    caplog.set_level(logging.DEBUG, logger="langchain_hf_vlm")
     vllm.enqueue(Fault("retry_after", value=retry_after))
     ours = ChatHuggingFaceVLM(model="tiny/vlm", base_url=vllm.url, backend="vllm")
     started = time.monotonic()
     assert ours.invoke("hi").content == "images=0; text=hi"
     elapsed = time.monotonic() - started
     assert len(chat_posts(vllm)) == 2
-    if retry_after == "1":
-        assert elapsed >= 0.9  # the server's Retry-After is honoured
-    else:
-        assert elapsed < 1.0  # Retry-After: 0 means now, not a backoff
+    # The server's Retry-After is the wait (0 means now, not a backoff), and it is waited.
+    waits = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retrying")]
+    assert len(waits) == 1 and waits[0].startswith(f"retrying in {retry_after}.00s")
+    assert elapsed >= 0.9 * int(retry_after)
 
     vllm.reset()
     vllm.enqueue(Fault("retry_after", value=retry_after))

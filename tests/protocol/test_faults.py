@@ -39,6 +39,7 @@ from langchain_hf_vlm.errors import (
 )
 from tests.servers.chat_server import ChatReply, ChatServer, Fault, Reply, Step, Stream
 from tests.support.loopback import make_model, run_in_new_loop
+from tests.support.polling import aeventually, eventually
 
 TOKEN = "hf_SuperSecretFaultToken123"
 WORDS = ["Hello ", "brave ", "new ", "world"]
@@ -80,24 +81,6 @@ def _chat_requests(server: ChatServer) -> list[Any]:
 def _open_connections(server: ChatServer) -> int:
     with server._lock:
         return len(server._socks)
-
-
-def _wait_for(predicate: Any, timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return bool(predicate())
-
-
-async def _await_for(predicate: Any, timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await asyncio.sleep(0.01)
-    return bool(predicate())
 
 
 def _collect(model: ChatHuggingFaceVLM, text: str = "hi") -> tuple[list[str], BaseException | None]:
@@ -687,12 +670,12 @@ async def test_cancelled_ainvoke_disconnects_and_model_stays_usable(server: Chat
     server.enqueue(Stream(DELTAS, stall_after=0))  # headers, then silence until disconnect
     async with _model(server, timeout=10) as model:
         task = asyncio.create_task(model.ainvoke(_ask()))
-        assert await _await_for(lambda: len(server.requests) == 1)
+        assert await aeventually(lambda: len(server.requests) == 1)
         await asyncio.sleep(0.05)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert await _await_for(lambda: _open_connections(server) == 0)  # server saw the close
+        assert await aeventually(lambda: _open_connections(server) == 0)  # server saw the close
         answer = await model.ainvoke(_ask("again"))
     assert answer.content == _echo("again")
     assert len(_chat_requests(server)) == 2
@@ -708,7 +691,7 @@ async def test_breaking_out_of_astream_disconnects_and_model_stays_usable(
             pieces.append(chunk.text)
             break
         assert pieces == ["Hello "]
-        assert await _await_for(lambda: _open_connections(server) == 0)
+        assert await aeventually(lambda: _open_connections(server) == 0)
         answer = await model.ainvoke(_ask("again"))
     assert answer.content == _echo("again")
     assert len(_chat_requests(server)) == 2
@@ -720,7 +703,7 @@ def test_breaking_out_of_stream_disconnects_and_model_stays_usable(server: ChatS
     for chunk in model.stream(_ask()):
         assert chunk.text == "Hello "
         break
-    assert _wait_for(lambda: _open_connections(server) == 0)
+    assert eventually(lambda: _open_connections(server) == 0)
     assert model.invoke(_ask("again")).content == _echo("again")
     assert len(_chat_requests(server)) == 2
 

@@ -11,7 +11,6 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 import zlib
 from pathlib import Path
 from typing import Any
@@ -480,10 +479,8 @@ def test_decompression_bomb_is_refused_without_decoding() -> None:
     bomb = png_header_only(100_000, 100_000)
     pipeline = ImagePipeline(ImageSettings())
     wire = wire_for(image_block(bomb))
-    started = time.perf_counter()
     with pytest.raises(InvalidContentError, match=r"100000x100000 .*decompression bomb"):
         pipeline.prepare(wire)
-    assert time.perf_counter() - started < 1
     assert pipeline.stats.decoded == 0
 
 
