@@ -98,8 +98,11 @@ def structured_output(
     method: Method,
     include_raw: bool,
     strict: bool | None,
+    **unsupported: Any,
 ) -> Runnable[Any, Any]:
     """``llm`` bound for ``method`` and piped into the parser of ``schema``."""
+    if unsupported:
+        raise ValueError(f"unsupported arguments: {sorted(unsupported)}")
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     output_format = {
