@@ -215,7 +215,8 @@ def test_invoke_usage_matches_the_servers_counts(
 async def test_ainvoke_usage_matches_the_servers_counts(
     tiny_vlm: TinyVLMServer, image_host: ImageHost
 ) -> None:
-    answer = await make_model(tiny_vlm).ainvoke(_ask(_photo(image_host)))
+    async with make_model(tiny_vlm) as model:
+        answer = await model.ainvoke(_ask(_photo(image_host)))
     assert answer.content == ANS_IMAGE
     _check_usage(answer, _expected_usage(tiny_vlm, image_host))
 
@@ -238,7 +239,8 @@ def test_stream_usage_matches_the_servers_counts(
 async def test_astream_usage_matches_the_servers_counts(
     tiny_vlm: TinyVLMServer, image_host: ImageHost
 ) -> None:
-    chunks = [c async for c in make_model(tiny_vlm).astream(_ask(_photo(image_host)))]
+    async with make_model(tiny_vlm) as model:
+        chunks = [c async for c in model.astream(_ask(_photo(image_host)))]
     whole = chunks[0]
     for chunk in chunks[1:]:
         whole += chunk
@@ -247,8 +249,8 @@ async def test_astream_usage_matches_the_servers_counts(
 
 
 async def test_concurrent_ainvoke_on_one_instance(tiny_vlm: TinyVLMServer) -> None:
-    model = make_model(tiny_vlm)
-    answers = await asyncio.gather(*(model.ainvoke(f"Hello number {i}") for i in range(6)))
+    async with make_model(tiny_vlm) as model:
+        answers = await asyncio.gather(*(model.ainvoke(f"Hello number {i}") for i in range(6)))
     assert [a.content for a in answers] == [ANS_DEFAULT] * 6
 
 
@@ -336,14 +338,14 @@ def test_image_the_server_cannot_decode_is_an_api_error_and_the_model_recovers(
 async def test_server_error_then_async_calls_recover(tiny_vlm: TinyVLMServer) -> None:
     """`stop` crashes this server (a transformers 5.24 bug with LLaVA processors: HTTP 500);
     the async client recovers from the dropped connection too."""
-    model = make_model(tiny_vlm)
-    for _ in range(2):
-        with pytest.raises(APIError) as info:
-            await model.ainvoke("hi", stop=["x"])
-        assert info.value.response is not None and info.value.response.status_code == 500
-        assert (await model.ainvoke("hi")).content == ANS_DEFAULT
-        chunks = [c async for c in model.astream("hi")]
-        assert "".join(str(c.content) for c in chunks) == ANS_DEFAULT
+    async with make_model(tiny_vlm) as model:
+        for _ in range(2):
+            with pytest.raises(APIError) as info:
+                await model.ainvoke("hi", stop=["x"])
+            assert info.value.response is not None and info.value.response.status_code == 500
+            assert (await model.ainvoke("hi")).content == ANS_DEFAULT
+            chunks = [c async for c in model.astream("hi")]
+            assert "".join(str(c.content) for c in chunks) == ANS_DEFAULT
 
 
 def test_unknown_model_is_an_error_and_the_model_recovers(tiny_vlm: TinyVLMServer) -> None:
