@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from huggingface_hub import get_token
+from langchain_core.utils import secret_from_env
 from pydantic import SecretStr
 
 from langchain_hf_vlm._backends import Endpoint
 from langchain_hf_vlm.errors import MissingTokenError
+
+token_from_env = secret_from_env("HF_TOKEN", default=None)
+"""``HF_TOKEN`` as a SecretStr, or None: the default of ``api_key``."""
 
 _MISSING_TOKEN = (
     "No Hugging Face token found for the Inference Providers router. Set the HF_TOKEN "

@@ -15,18 +15,48 @@ from langchain_core.language_models import LangSmithParams
 from pydantic import SecretStr
 
 from langchain_hf_vlm._auth import bearer_token, request_headers
+from langchain_hf_vlm._backends import Endpoint, resolve_endpoint
 from langchain_hf_vlm._media.expand import MediaLimits
 from langchain_hf_vlm._media.pdf import PdfLimits
 from langchain_hf_vlm._media.refs import WireMessages
 from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._media.video import VideoLimits
 from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, body_bytes, build_payload
+from langchain_hf_vlm._providers import check_provider
 from langchain_hf_vlm._responses import MODEL_PROVIDER
 from langchain_hf_vlm._transport import PreparedRequest
 from langchain_hf_vlm.errors import MissingTokenError
 
 if TYPE_CHECKING:
     from langchain_hf_vlm.chat_models import ChatHuggingFaceVLM
+
+
+def checked_endpoint(llm: ChatHuggingFaceVLM) -> Endpoint:
+    """The model's endpoint, once the rules across fields (which no field constraint can say)
+    hold; raises ValueError naming the fields."""
+    check_provider(llm.provider, llm.model, llm.base_url)
+    endpoint = resolve_endpoint(llm.base_url, llm.backend, llm.wait_for_scale_up)
+    if llm.api_key_env is not None and "api_key" in llm.model_fields_set:
+        raise ValueError("pass either api_key or api_key_env, not both")
+    clashes = sorted(set(llm.extra_body) & {*SAMPLING_PARAMETERS, "model", "messages"})
+    if clashes:
+        raise ValueError(
+            f"extra_body repeats {clashes}: set these as the model's own fields instead"
+        )
+    if llm.bill_to and not endpoint.hf_host:
+        raise ValueError(f"bill_to applies to Hugging Face hosts only, not to {llm.base_url}")
+    return endpoint
+
+
+def identifying_params(llm: ChatHuggingFaceVLM) -> dict[str, Any]:
+    """What identifies the model's answers (LangChain's ``_identifying_params``)."""
+    return {
+        "model": llm.model,
+        "provider": llm.provider,
+        "base_url": llm.base_url,
+        "backend": llm.endpoint.dialect.name,
+        **parameters(llm),
+    }
 
 
 def parameters(llm: ChatHuggingFaceVLM) -> dict[str, Any]:

@@ -98,9 +98,12 @@ def structured_output(
     method: Method,
     include_raw: bool,
     strict: bool | None,
+    **unsupported: Any,
 ) -> Runnable[Any, Any]:
     """``llm`` bound for ``method`` and piped into the parser of ``schema`` (None, with
     "json_mode" only: whatever JSON object the model wrote, as ChatOpenAI does)."""
+    if unsupported:
+        raise ValueError(f"unsupported arguments: {sorted(unsupported)}")
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if schema is None and method != "json_mode":

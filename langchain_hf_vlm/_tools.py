@@ -26,6 +26,25 @@ def format_tools(
     return formatted
 
 
+def tool_binding(
+    tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+    *,
+    tool_choice: dict[str, Any] | str | bool | None,
+    strict: bool | None,
+    parallel_tool_calls: bool | None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """The request arguments ``bind_tools`` binds: the tools, the choice, the rest as given."""
+    formatted = format_tools(tools, strict=strict)
+    bound: dict[str, Any] = {"tools": formatted, **kwargs}
+    choice = format_tool_choice(tool_choice, formatted)
+    if choice is not None:
+        bound["tool_choice"] = choice
+    if parallel_tool_calls is not None:
+        bound["parallel_tool_calls"] = parallel_tool_calls
+    return bound
+
+
 def tool_names(tools: Sequence[dict[str, Any]]) -> list[str]:
     return [tool["function"]["name"] for tool in tools if tool.get("type") == "function"]
 

@@ -30,7 +30,7 @@ import json
 import os
 import sys
 from collections.abc import (
-    AsyncIterator,
+    AsyncGenerator,
     Callable,
     Container,
     Iterable,
@@ -183,7 +183,7 @@ async def aiter_answers(
     skip_ids: Container[str] = frozenset(),
     progress: Progress = False,
     **invoke_kwargs: Any,
-) -> AsyncIterator[BatchResult]:
+) -> AsyncGenerator[BatchResult, None]:
     """Answer every item, yielding each result as soon as it is ready (completion order).
 
     The input is consumed lazily: at most ``concurrency`` items are taken ahead of the results
@@ -315,7 +315,8 @@ def answer_batch(
     progress: Progress = False,
     **invoke_kwargs: Any,
 ) -> list[BatchResult]:
-    """Synchronous :func:`aanswer_batch`, for scripts (runs its own event loop).
+    """Synchronous :func:`aanswer_batch`, for scripts (runs its own event loop, and closes the
+    connections the model opened in it when it ends: ``model.aclose()`` where there is one).
 
     Raises:
         RuntimeError: Called from a running event loop; await :func:`aanswer_batch` there.
@@ -330,17 +331,24 @@ def answer_batch(
             for result in answer_batch(model, images_in("photos/"), progress=True):
                 print(result.id, result.answer or result.error)
     """
-    return asyncio.run(
-        aanswer_batch(
-            model,
-            items,
-            prompt=prompt,
-            concurrency=concurrency,
-            skip_ids=skip_ids,
-            progress=progress,
-            **invoke_kwargs,
-        )
-    )
+
+    async def answer_in_own_loop() -> list[BatchResult]:
+        try:
+            return await aanswer_batch(
+                model,
+                items,
+                prompt=prompt,
+                concurrency=concurrency,
+                skip_ids=skip_ids,
+                progress=progress,
+                **invoke_kwargs,
+            )
+        finally:  # the connections of this loop end with it (the model makes new ones)
+            aclose = getattr(model, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    return asyncio.run(answer_in_own_loop())
 
 
 class _Reporter:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from types import TracebackType
 from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -18,46 +17,23 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
-from langchain_core.utils import secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-from langchain_hf_vlm import _request, _structured, _tools
+from langchain_hf_vlm import _pickling, _request, _structured, _tools
+from langchain_hf_vlm._auth import token_from_env
 from langchain_hf_vlm._backends import Backend, Endpoint, resolve_endpoint
 from langchain_hf_vlm._callbacks import retry_reporter
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._media import pdf, video
+from langchain_hf_vlm._media import settings as media
 from langchain_hf_vlm._media.detect import with_mime_types
 from langchain_hf_vlm._media.pipeline import ImagePipeline
-from langchain_hf_vlm._media.settings import (
-    DEFAULT_CACHE_BYTES,
-    DEFAULT_FETCH_MAX_BYTES,
-    DEFAULT_FETCH_TIMEOUT,
-    DEFAULT_JPEG_QUALITY,
-    DEFAULT_MAX_INPUT_PIXELS,
-    DEFAULT_MAX_PIXELS,
-    DEFAULT_MAX_SIDE,
-)
 from langchain_hf_vlm._media.text import DEFAULT_MAX_TEXT_BYTES
 from langchain_hf_vlm._messages import to_wire_messages
-from langchain_hf_vlm._payload import SAMPLING_PARAMETERS
-from langchain_hf_vlm._providers import check_provider
+from langchain_hf_vlm._profile import PROFILE
 from langchain_hf_vlm._responses import chat_result
 from langchain_hf_vlm._streaming import astream_chunks, provider_header, stream_chunks
 from langchain_hf_vlm._transport import PreparedRequest, Transport
-
-_token_from_env = secret_from_env("HF_TOKEN", default=None)
-_PROFILE = ModelProfile(
-    text_inputs=True,
-    image_inputs=True,
-    image_url_inputs=True,
-    pdf_inputs=True,  # pages rendered to images on the client
-    audio_inputs=False,
-    video_inputs=True,  # frames sampled on the client
-    text_outputs=True,
-    tool_calling=True,
-    tool_choice=True,
-    structured_output=True,
-)
 
 
 class ChatHuggingFaceVLM(BaseChatModel):
@@ -86,15 +62,12 @@ class ChatHuggingFaceVLM(BaseChatModel):
     connections of the clients the model made (``http_client`` and ``http_async_client`` stay
     open: they are yours).
 
-    Pickling (Ray, Dask, multiprocessing, Spark): a model pickles with its configuration; its
-    connections and image cache are rebuilt on first use. A token the model read from the
-    environment (``HF_TOKEN``, the hub login) is not pickled: the unpickled model reads its own
-    worker's environment. An ``api_key`` passed explicitly is pickled (in clear text, as the
-    worker needs it); to keep it out of pickles, do not pass it: set ``HF_TOKEN`` in the
-    workers' environment, or, for another server's key, name its variable in ``api_key_env``.
-    A model holding ``http_client`` or ``http_async_client`` refuses to pickle (clients cannot
-    travel): configure proxies and CAs through the environment (``HTTPS_PROXY``,
-    ``SSL_CERT_FILE``) instead.
+    Pickling (Ray, Dask, multiprocessing, Spark): the configuration travels; connections and
+    the image cache are rebuilt on first use. A token from the environment (``HF_TOKEN``, the
+    hub login) is not pickled: each worker reads its own. An explicit ``api_key`` is pickled,
+    in clear text; to keep a key out, set ``HF_TOKEN`` on the workers or name its variable in
+    ``api_key_env``. A model holding ``http_client`` or ``http_async_client`` refuses to pickle
+    (set ``HTTPS_PROXY`` and ``SSL_CERT_FILE`` on the workers instead).
     """
 
     model: str
@@ -107,7 +80,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
     backend: Backend = "auto"
     """Server dialect: "auto" infers it from ``base_url`` (router, Inference Endpoints: TGI,
     anything else: plain OpenAI-compatible); set "tgi" or "vllm" for self-hosted servers."""
-    api_key: SecretStr | None = Field(default_factory=_token_from_env)
+    api_key: SecretStr | None = Field(default_factory=token_from_env)
     """Token. Defaults to ``HF_TOKEN``, which is only ever sent to Hugging Face hosts; a key
     passed explicitly goes to ``base_url`` whatever its host."""
     api_key_env: str | None = None
@@ -145,9 +118,9 @@ class ChatHuggingFaceVLM(BaseChatModel):
     """Stream even for ``invoke`` (the result is the same; tokens reach callbacks early)."""
     stream_usage: bool = True
     """Ask for token usage when streaming (all backends; the server may ignore it)."""
-    image_max_pixels: int | None = Field(default=DEFAULT_MAX_PIXELS, gt=0)
+    image_max_pixels: int | None = Field(default=media.DEFAULT_MAX_PIXELS, gt=0)
     """Larger images are downscaled (aspect ratio kept) to at most this many pixels."""
-    image_max_side: int | None = Field(default=DEFAULT_MAX_SIDE, gt=0)
+    image_max_side: int | None = Field(default=media.DEFAULT_MAX_SIDE, gt=0)
     """Larger images are downscaled so that neither side exceeds this many pixels."""
     max_request_bytes: int | None = Field(default=None, gt=0)
     """Refuse, before sending, a request body estimated above this size (None: the
@@ -155,15 +128,15 @@ class ChatHuggingFaceVLM(BaseChatModel):
     fetch_image_urls: bool = False
     """Download http(s) image URLs on the client and send them inline (for servers that
     cannot reach the image host)."""
-    image_fetch_timeout: float = Field(default=DEFAULT_FETCH_TIMEOUT, gt=0)
+    image_fetch_timeout: float = Field(default=media.DEFAULT_FETCH_TIMEOUT, gt=0)
     """Seconds allowed for a client-side image download (each wait, and the whole)."""
-    image_fetch_max_bytes: int = Field(default=DEFAULT_FETCH_MAX_BYTES, gt=0)
+    image_fetch_max_bytes: int = Field(default=media.DEFAULT_FETCH_MAX_BYTES, gt=0)
     """A client-side image download larger than this is stopped and refused."""
-    image_max_input_pixels: int = Field(default=DEFAULT_MAX_INPUT_PIXELS, gt=0)
+    image_max_input_pixels: int = Field(default=media.DEFAULT_MAX_INPUT_PIXELS, gt=0)
     """Images whose header claims more pixels are refused undecoded (decompression bombs)."""
-    image_jpeg_quality: int = Field(default=DEFAULT_JPEG_QUALITY, ge=1, le=95)
+    image_jpeg_quality: int = Field(default=media.DEFAULT_JPEG_QUALITY, ge=1, le=95)
     """Quality (1-95) of images re-encoded as JPEG."""
-    image_cache_bytes: int = Field(default=DEFAULT_CACHE_BYTES, ge=0)
+    image_cache_bytes: int = Field(default=media.DEFAULT_CACHE_BYTES, ge=0)
     """Budget of the cache of prepared images, so that turn N of a conversation does not
     prepare turn 1's images again (0: no cache)."""
     pdf_max_pages: int = Field(default=pdf.DEFAULT_MAX_PAGES, gt=0)
@@ -202,17 +175,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
 
     @model_validator(mode="after")
     def _check_combinations(self) -> ChatHuggingFaceVLM:
-        check_provider(self.provider, self.model, self.base_url)
-        self._endpoint = resolve_endpoint(self.base_url, self.backend, self.wait_for_scale_up)
-        if self.api_key_env is not None and "api_key" in self.model_fields_set:
-            raise ValueError("pass either api_key or api_key_env, not both")
-        clashes = sorted(set(self.extra_body) & {*SAMPLING_PARAMETERS, "model", "messages"})
-        if clashes:
-            raise ValueError(
-                f"extra_body repeats {clashes}: set these as the model's own fields instead"
-            )
-        if self.bill_to and not self._endpoint.hf_host:
-            raise ValueError(f"bill_to applies to Hugging Face hosts only, not to {self.base_url}")
+        self._endpoint = _request.checked_endpoint(self)
         return self
 
     # ---- LangChain conventions
@@ -223,13 +186,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "provider": self.provider,
-            "base_url": self.base_url,
-            "backend": self.endpoint.dialect.name,
-            **_request.parameters(self),
-        }
+        return _request.identifying_params(self)
 
     @classmethod
     def is_lc_serializable(cls) -> bool:
@@ -247,7 +204,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         return _request.ls_params(self, stop, kwargs)
 
     def _resolve_model_profile(self) -> ModelProfile | None:
-        return _PROFILE
+        return PROFILE
 
     def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
         # langchain-core refuses base64 blocks without mime_type while it formats the input
@@ -310,33 +267,15 @@ class ChatHuggingFaceVLM(BaseChatModel):
     async def __aenter__(self) -> ChatHuggingFaceVLM:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     def __getstate__(self) -> dict[Any, Any]:
-        if self.http_client is not None or self.http_async_client is not None:
-            raise TypeError(
-                "a ChatHuggingFaceVLM holding http_client or http_async_client cannot be "
-                "pickled (HTTP clients cannot travel); build the model on the worker, or "
-                "configure proxies and certificates through HTTPS_PROXY and SSL_CERT_FILE"
-            )
-        state = super().__getstate__()
-        private = dict(state["__pydantic_private__"] or {})
-        private.update(_transport=None, _images=None)
-        fields = dict(state["__dict__"])
-        if "api_key" not in self.model_fields_set:  # from the environment: the worker's own
-            fields["api_key"] = None
-        return {**state, "__dict__": fields, "__pydantic_private__": private}
+        return _pickling.state_to_pickle(self, super().__getstate__())
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
         super().__setstate__(state)
-        if "api_key" not in self.model_fields_set:
-            self.__dict__["api_key"] = _token_from_env()
+        _pickling.read_own_token(self)
 
     # ---- the request, shared by sync and async; only image preparation and probes differ
 
@@ -428,14 +367,15 @@ class ChatHuggingFaceVLM(BaseChatModel):
             parallel_tool_calls: Allow or forbid several calls in one answer.
             **kwargs: Further request parameters bound with the tools.
         """
-        formatted = _tools.format_tools(tools, strict=strict)
-        bound: dict[str, Any] = {"tools": formatted, **kwargs}
-        choice = _tools.format_tool_choice(tool_choice, formatted)
-        if choice is not None:
-            bound["tool_choice"] = choice
-        if parallel_tool_calls is not None:
-            bound["parallel_tool_calls"] = parallel_tool_calls
-        return super().bind(**bound)
+        return super().bind(
+            **_tools.tool_binding(
+                tools,
+                tool_choice=tool_choice,
+                strict=strict,
+                parallel_tool_calls=parallel_tool_calls,
+                **kwargs,
+            )
+        )
 
     def with_structured_output(
         self,
@@ -463,8 +403,6 @@ class ChatHuggingFaceVLM(BaseChatModel):
             OutputParserException: (when invoked) the answer does not parse; carries the text.
             ModelRefusalError: (when invoked) the model refused.
         """
-        if kwargs:
-            raise ValueError(f"unsupported arguments: {sorted(kwargs)}")
         return _structured.structured_output(
-            self, schema, method=method, include_raw=include_raw, strict=strict
+            self, schema, method=method, include_raw=include_raw, strict=strict, **kwargs
         )

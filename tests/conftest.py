@@ -1,6 +1,7 @@
 """Fixtures for every tier, in one place. Helpers that tests import are in ``tests/support/``.
 
 - every test but the live tier's: no ambient HF token or login (``_no_ambient_token``);
+- Hypothesis: no deadline and no "too slow" check (a busy machine is not a failure);
 - protocol tier: the loopback chat server, per dialect (``dialect``, ``server``) or one dialect
   (``vllm``, ``tgi``);
 - real-server tier: `transformers serve` with the tiny VLM (``tiny_vlm``, once per session),
@@ -16,10 +17,11 @@ required likewise when ``LANGCHAIN_HF_VLM_VLLM_VENV`` (which ``make`` sets) name
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from huggingface_hub import constants
+from hypothesis import HealthCheck, settings
 
 from tests.media import handwritten_pdf
 from tests.pngs import tiny_png
@@ -31,9 +33,25 @@ from tests.realserver.tiny_server import (
 )
 from tests.realserver.vllm_server import VLLMServer
 from tests.servers.chat_server import DIALECTS, ChatServer
+from tests.support.loopback import close_made_models
 from tests.support.realserver import ImageHost
 
 _SERVERS: list[TinyVLMServer] = []
+
+# No wall-clock bound in tests: Hypothesis' default deadline (200 ms per example) and its
+# "too slow" health check fail a property test that waited for the CPU on a busy machine.
+settings.register_profile(
+    "no-wall-clock", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("no-wall-clock")
+
+
+@pytest.fixture(autouse=True)
+async def _close_loopback_models() -> AsyncIterator[None]:
+    """The models ``make_model`` built for a test are closed after it, in its event loop (an
+    async client left open past its loop warns when collected: ``filterwarnings = error``)."""
+    yield
+    await close_made_models()
 
 
 @pytest.fixture(autouse=True)

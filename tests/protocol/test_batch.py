@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -56,7 +57,8 @@ class GaugedServer(ChatServer):
 
 @pytest.fixture
 def gauged(dialect: str) -> Iterator[GaugedServer]:
-    with GaugedServer(dialect) as srv:
+    srv = GaugedServer(dialect)
+    with srv:
         yield srv
 
 
@@ -72,7 +74,7 @@ async def test_each_item_gives_one_result_and_failures_do_not_stop_the_rest(
         Fault("status", status=500, message="model crashed"),
         Fault("retry_after", value="0"),
     )
-    items = [
+    items: list[tuple[str, Any]] = [
         ("bad-1", b"not an image at all"),
         *[(f"good-{i}", PNG) for i in range(6)],
         ("missing", "/nonexistent/cat.png"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from collections.abc import Generator
 
 import pytest
 from langchain_core.exceptions import (
@@ -25,7 +26,8 @@ from langchain_hf_vlm import (
 )
 from tests.pngs import tiny_png
 from tests.servers.chat_server import ChatReply, ChatServer, Fault, Reply, Stream
-from tests.support.loopback import make_model
+from tests.support.loopback import make_model, run_in_new_loop
+from tests.support.messages import merge_chunks
 
 PNG = base64.b64encode(tiny_png()).decode()
 
@@ -38,13 +40,6 @@ def _image_message(question: str = "what is this?") -> HumanMessage:
             {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
         ]
     )
-
-
-def _merge(chunks: list[AIMessageChunk]) -> AIMessageChunk:
-    first, *rest = chunks
-    merged = first + rest if rest else first
-    assert isinstance(merged, AIMessageChunk)
-    return merged
 
 
 def test_invoke_sends_images_and_parameters(server: ChatServer) -> None:
@@ -71,9 +66,9 @@ def test_invoke_sends_images_and_parameters(server: ChatServer) -> None:
 
 
 async def test_ainvoke_matches_invoke(server: ChatServer) -> None:
-    model = make_model(server)
-    sync_answer = await asyncio.to_thread(model.invoke, [_image_message()])
-    async_answer = await model.ainvoke([_image_message()])
+    async with make_model(server) as model:
+        sync_answer = await asyncio.to_thread(model.invoke, [_image_message()])
+        async_answer = await model.ainvoke([_image_message()])
     assert async_answer.content == sync_answer.content
     assert async_answer.usage_metadata == sync_answer.usage_metadata
     assert server.requests[-1].json == server.requests[-2].json
@@ -82,7 +77,7 @@ async def test_ainvoke_matches_invoke(server: ChatServer) -> None:
 def test_stream_usage_once_and_finish_once(server: ChatServer) -> None:
     model = make_model(server)
     chunks = list(model.stream([_image_message("one two three")]))
-    merged = _merge(chunks)
+    merged = merge_chunks(chunks)
     assert merged.content == "images=2; text=one two three"
     assert merged.usage_metadata is not None
     assert merged.usage_metadata["output_tokens"] == 4  # one chunk per word
@@ -95,9 +90,9 @@ def test_stream_usage_once_and_finish_once(server: ChatServer) -> None:
 
 
 async def test_astream(server: ChatServer) -> None:
-    model = make_model(server)
-    chunks = [chunk async for chunk in model.astream([_image_message("x y")])]
-    merged = _merge(chunks)
+    async with make_model(server) as model:
+        chunks = [chunk async for chunk in model.astream([_image_message("x y")])]
+    merged = merge_chunks(chunks)
     assert merged.content == "images=2; text=x y"
     assert merged.usage_metadata is not None and merged.usage_metadata["output_tokens"] == 3
 
@@ -116,7 +111,7 @@ def test_stream_usage_placements_counted_once(server: ChatServer, placement: str
     usage = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
     deltas = [{"role": "assistant", "content": "a"}, {"content": "b"}, {"content": "c"}]
     server.enqueue(Stream(deltas=deltas, usage=usage, usage_placement=placement))
-    merged = _merge(list(make_model(server).stream("hi")))
+    merged = merge_chunks(list(make_model(server).stream("hi")))
     assert merged.content == "abc"
     assert merged.usage_metadata == {"input_tokens": 7, "output_tokens": 3, "total_tokens": 10}
 
@@ -137,7 +132,7 @@ def test_stream_quirks_done_without_space_and_empty_choices(server: ChatServer) 
         "",
     ]
     server.enqueue(Stream(event_lines=lines))
-    merged = _merge(list(make_model(server).stream("hi")))
+    merged = merge_chunks(list(make_model(server).stream("hi")))
     assert merged.content == "hi"
     assert merged.response_metadata["finish_reason"] == "stop"
 
@@ -149,7 +144,7 @@ def test_error_event_mid_stream_carries_partial_text(server: ChatServer) -> None
     received = []
     with pytest.raises(IncompleteStreamError) as info:
         for chunk in make_model(server).stream("hi"):
-            received.append(chunk.content)
+            received.append(chunk.text)
     assert "".join(received) == "Hello"
     assert info.value.partial_text == "Hello"
     assert "boom" in str(info.value)
@@ -234,9 +229,10 @@ def test_error_bodies_map_to_standard_errors(
 @pytest.mark.parametrize("dialect", ["vllm"])
 async def test_stream_errors_before_output_are_http_errors(server: ChatServer) -> None:
     server.enqueue(Fault("status", status=404, message="no such model"))
-    with pytest.raises(ModelNotFoundError, match="no such model"):
-        async for _ in make_model(server).astream("hi"):
-            pass
+    async with make_model(server) as model:
+        with pytest.raises(ModelNotFoundError, match="no such model"):
+            async for _ in model.astream("hi"):
+                pass
 
 
 @pytest.mark.parametrize("dialect", ["vllm"])
@@ -312,11 +308,11 @@ def test_sequential_streams_reuse_one_connection(server: ChatServer) -> None:
 @pytest.mark.parametrize("dialect", ["vllm"])
 def test_one_instance_across_event_loops(server: ChatServer) -> None:
     model = make_model(server)
-    first = asyncio.run(model.ainvoke("one"))
-    second = asyncio.run(model.ainvoke("two"))
-    chunks = asyncio.run(_collect(model))
+    first = run_in_new_loop(model, lambda: model.ainvoke("one"))
+    second = run_in_new_loop(model, lambda: model.ainvoke("two"))
+    chunks = run_in_new_loop(model, lambda: _collect(model))
     assert (first.content, second.content) == ("images=0; text=one", "images=0; text=two")
-    assert _merge(chunks).content == "images=0; text=three"
+    assert merge_chunks(chunks).content == "images=0; text=three"
 
 
 async def _collect(model: ChatHuggingFaceVLM) -> list[AIMessageChunk]:
@@ -329,6 +325,7 @@ def test_breaking_out_of_a_stream_releases_it(server: ChatServer) -> None:
     server.enqueue(Stream(deltas=deltas, stall_after=3))
     model = make_model(server, timeout=30)
     stream = model.stream("hi")
+    assert isinstance(stream, Generator)
     assert next(stream).content == "a"
     stream.close()
     assert model.invoke("after").content == "images=0; text=after"

@@ -431,7 +431,7 @@ async def test_base64_blocks_without_mime_type_reach_the_server(
     await run(call, make_model(vllm), [message])
 
     assert any(part["type"] == "image_url" for part in sent_content(vllm))
-    assert "mime_type" not in message.content[1]  # type: ignore[operator]
+    assert "mime_type" not in message.content[1]
 
 
 # ---------------------------------------------------------------- turns and tool results
@@ -456,7 +456,7 @@ def test_a_pdf_returned_by_a_tool_follows_the_tool_message(vllm: ChatServer) -> 
     messages = [
         HumanMessage("Get a PDF and read its title."),
         AIMessage(content="", tool_calls=[{"id": "1", "name": "get_pdf", "args": {}}]),
-        ToolMessage(content_blocks=[document_block(PDF, name="t.pdf")], tool_call_id="1"),
+        ToolMessage(content_blocks=[document_block(PDF, name="t.pdf")], tool_call_id="1"),  # type: ignore[list-item]
     ]
 
     make_model(vllm, pdf_text_layer="off").invoke(messages)

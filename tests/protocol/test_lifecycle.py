@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage
+from pydantic import SecretStr
 
 from langchain_hf_vlm import ChatHuggingFaceVLM, MissingTokenError
 from langchain_hf_vlm._http import httpx
@@ -214,4 +215,4 @@ def test_a_key_named_by_api_key_env_is_read_on_the_worker(
 
 def test_api_key_env_replaces_api_key() -> None:
     with pytest.raises(ValueError, match="either api_key or api_key_env"):
-        ChatHuggingFaceVLM(model="m", api_key="sk-x", api_key_env="MY_SERVER_KEY")
+        ChatHuggingFaceVLM(model="m", api_key=SecretStr("sk-x"), api_key_env="MY_SERVER_KEY")

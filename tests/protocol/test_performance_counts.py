@@ -61,10 +61,10 @@ def test_sequential_streams_use_one_connection(server: ChatServer) -> None:
 
 
 async def test_sequential_async_streams_use_one_connection(server: ChatServer) -> None:
-    model = make_model(server)
-    for _ in range(STREAMS):
-        chunks = [chunk async for chunk in model.astream("hi")]
-        assert "".join(str(chunk.content) for chunk in chunks) == "images=0; text=hi"
+    async with make_model(server) as model:
+        for _ in range(STREAMS):
+            chunks = [chunk async for chunk in model.astream("hi")]
+            assert "".join(str(chunk.content) for chunk in chunks) == "images=0; text=hi"
     assert len(server.requests) == STREAMS
     assert server.connections_opened == 1
 
@@ -117,6 +117,7 @@ def test_sequential_async_invokes_retain_no_memory(server: ChatServer) -> None:
 
         retained = _retained_per_call(ainvoke, server)
     finally:
+        loop.run_until_complete(model.aclose())
         loop.close()
     assert retained < RETAINED_BYTES_PER_CALL, f"{retained:.0f} bytes retained per ainvoke"
 

@@ -15,6 +15,7 @@ from typing_extensions import TypedDict
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from tests.servers.chat_server import ChatReply, ChatServer, Stream
 from tests.support.loopback import make_model
+from tests.support.messages import merge_chunks
 
 
 @tool
@@ -49,13 +50,6 @@ WEATHER_TOOL = {
         },
     },
 }
-
-
-def _merge(chunks: list[AIMessageChunk]) -> AIMessageChunk:
-    first, *rest = chunks
-    merged = first + rest if rest else first
-    assert isinstance(merged, AIMessageChunk)
-    return merged
 
 
 @pytest.mark.parametrize(
@@ -158,7 +152,7 @@ def test_streamed_fragments_merge_like_the_plain_answer(server: ChatServer) -> N
         for part in fragments[1:]
     ]
     server.enqueue(Stream(deltas=deltas, finish_reason="tool_calls"))
-    merged = _merge(list(make_model(server).bind_tools([get_weather]).stream("weather?")))
+    merged = merge_chunks(list(make_model(server).bind_tools([get_weather]).stream("weather?")))
     assert [(c["name"], c["args"]) for c in merged.tool_calls] == [
         ("get_weather", {"city": "Paris"})
     ]
@@ -169,7 +163,7 @@ def test_streamed_fragments_merge_like_the_plain_answer(server: ChatServer) -> N
 def test_streamed_invalid_arguments_are_invalid_tool_calls(server: ChatServer) -> None:
     # LangChain's chunk merging repairs *truncated* JSON (parse_partial_json) for every
     # integration; arguments that are not JSON at all stay invalid.
-    deltas = [
+    deltas: list[dict[str, Any]] = [
         {"role": "assistant"},
         {
             "tool_calls": [
@@ -184,7 +178,7 @@ def test_streamed_invalid_arguments_are_invalid_tool_calls(server: ChatServer) -
         {"tool_calls": [{"index": 0, "function": {"arguments": "is}"}}]},
     ]
     server.enqueue(Stream(deltas=deltas, finish_reason="tool_calls"))
-    merged = _merge(list(make_model(server).bind_tools([get_weather]).stream("weather?")))
+    merged = merge_chunks(list(make_model(server).bind_tools([get_weather]).stream("weather?")))
     assert merged.tool_calls == []
     assert merged.invalid_tool_calls[0]["args"] == '{"city": Paris}'
 
@@ -327,6 +321,7 @@ async def test_json_mode_without_a_schema_returns_the_parsed_object(server: Chat
     assert server.requests[-1].json["response_format"] == {"type": "json_object"}
     assert await model.with_structured_output(None, method="json_mode").ainvoke("x") == {"ok": True}
     raw = model.with_structured_output(method="json_mode", include_raw=True).invoke("x")
+    assert isinstance(raw, dict)
     assert raw["parsed"] == {"ok": False} and raw["parsing_error"] is None
     assert [r.json["response_format"] for r in server.requests] == [{"type": "json_object"}] * 3
 
@@ -347,6 +342,7 @@ def test_unparseable_answer_carries_the_raw_text(server: ChatServer) -> None:
         model.with_structured_output(Person).invoke("x")
     assert info.value.llm_output == "not json at all"
     raw = model.with_structured_output(Person, include_raw=True).invoke("x")
+    assert isinstance(raw, dict)
     assert raw["parsed"] is None
     assert isinstance(raw["parsing_error"], OutputParserException)
     assert raw["raw"].content == "still not json"
@@ -394,7 +390,7 @@ def test_langgraph_messages_stream_mode_streams_tokens(server: ChatServer) -> No
 
     agent = create_agent(make_model(server), tools=[get_weather])
     tokens = [
-        chunk.content
+        chunk.text
         for chunk, _ in agent.stream(
             {"messages": [HumanMessage("one two three")]}, stream_mode="messages"
         )

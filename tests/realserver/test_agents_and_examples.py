@@ -53,13 +53,14 @@ def test_create_agent_runs_a_full_tool_loop(tiny_vlm: TinyVLMServer, image_host:
 async def test_create_agent_async_streams_tokens_in_messages_mode(
     tiny_vlm: TinyVLMServer, image_host: ImageHost
 ) -> None:
-    agent = create_agent(make_model(tiny_vlm), tools=[get_weather])
-    chunks: list[Any] = [  # (message, metadata) pairs
-        item
-        async for item in agent.astream(
-            {"messages": [_question(image_host)]}, stream_mode="messages"
-        )
-    ]
+    async with make_model(tiny_vlm) as model:
+        agent = create_agent(model, tools=[get_weather])
+        chunks: list[Any] = [  # (message, metadata) pairs
+            item
+            async for item in agent.astream(
+                {"messages": [_question(image_host)]}, stream_mode="messages"
+            )
+        ]
     from_model = [m for m, meta in chunks if meta.get("langgraph_node") == "model"]
     assert all(isinstance(m, AIMessageChunk) for m in from_model)
     final_tokens = [m.content for m in from_model if isinstance(m.content, str) and m.content]

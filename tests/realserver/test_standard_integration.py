@@ -9,6 +9,7 @@ from a local HTTP server on 127.0.0.1 instead.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -62,6 +63,14 @@ class TestTinyVLMStandardIntegration(VLMCapabilities, ChatModelIntegrationTests)
     @property
     def chat_model_class(self) -> type[ChatHuggingFaceVLM]:
         return ChatHuggingFaceVLM
+
+    @pytest.fixture
+    async def model(self, request: Any) -> AsyncIterator[BaseChatModel]:
+        """The suite's model, closed in the test's own event loop when the test ends."""
+        extra_init_params = getattr(request, "param", None) or {}
+        params = {**self.standard_chat_model_params, **self.chat_model_params, **extra_init_params}
+        async with ChatHuggingFaceVLM(**params) as model:
+            yield model
 
     @property
     def chat_model_params(self) -> dict[str, Any]:

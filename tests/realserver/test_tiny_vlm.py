@@ -217,7 +217,8 @@ def test_invoke_usage_matches_the_servers_counts(
 async def test_ainvoke_usage_matches_the_servers_counts(
     real_server: TinyVLMServer, image_host: ImageHost
 ) -> None:
-    answer = await make_model(real_server).ainvoke(_ask(_photo(image_host)))
+    async with make_model(real_server) as model:
+        answer = await model.ainvoke(_ask(_photo(image_host)))
     assert answer.content == ANS_IMAGE
     _check_usage(answer, _expected_usage(real_server, image_host))
 
@@ -240,7 +241,8 @@ def test_stream_usage_matches_the_servers_counts(
 async def test_astream_usage_matches_the_servers_counts(
     real_server: TinyVLMServer, image_host: ImageHost
 ) -> None:
-    chunks = [c async for c in make_model(real_server).astream(_ask(_photo(image_host)))]
+    async with make_model(real_server) as model:
+        chunks = [c async for c in model.astream(_ask(_photo(image_host)))]
     whole = chunks[0]
     for chunk in chunks[1:]:
         whole += chunk
@@ -249,8 +251,8 @@ async def test_astream_usage_matches_the_servers_counts(
 
 
 async def test_concurrent_ainvoke_on_one_instance(real_server: TinyVLMServer) -> None:
-    model = make_model(real_server)
-    answers = await asyncio.gather(*(model.ainvoke(f"Hello number {i}") for i in range(6)))
+    async with make_model(real_server) as model:
+        answers = await asyncio.gather(*(model.ainvoke(f"Hello number {i}") for i in range(6)))
     assert [a.content for a in answers] == [ANS_DEFAULT] * 6
 
 
@@ -338,14 +340,14 @@ def test_image_the_server_cannot_decode_is_an_api_error_and_the_model_recovers(
 async def test_server_error_then_async_calls_recover(tiny_vlm: TinyVLMServer) -> None:
     """`stop` crashes this server (a transformers 5.24 bug with LLaVA processors: HTTP 500);
     the async client recovers from the dropped connection too."""
-    model = make_model(tiny_vlm)
-    for _ in range(2):
-        with pytest.raises(APIError) as info:
-            await model.ainvoke("hi", stop=["x"])
-        assert info.value.response is not None and info.value.response.status_code == 500
-        assert (await model.ainvoke("hi")).content == ANS_DEFAULT
-        chunks = [c async for c in model.astream("hi")]
-        assert "".join(str(c.content) for c in chunks) == ANS_DEFAULT
+    async with make_model(tiny_vlm) as model:
+        for _ in range(2):
+            with pytest.raises(APIError) as info:
+                await model.ainvoke("hi", stop=["x"])
+            assert info.value.response is not None and info.value.response.status_code == 500
+            assert (await model.ainvoke("hi")).content == ANS_DEFAULT
+            chunks = [c async for c in model.astream("hi")]
+            assert "".join(str(c.content) for c in chunks) == ANS_DEFAULT
 
 
 def test_unknown_model_is_an_error_and_the_model_recovers(tiny_vlm: TinyVLMServer) -> None:

@@ -93,7 +93,7 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: bytes
-    json: Any | None = None
+    json: Any = None  # the parsed body (any JSON value); None when empty or not JSON
 
 
 @dataclass

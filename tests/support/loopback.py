@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from tests.servers.chat_server import ChatServer
+
+T = TypeVar("T")
+
+_MADE: list[ChatHuggingFaceVLM] = []
+"""Models :func:`make_model` made in the running test; the root conftest closes them after it
+(in the test's event loop, where their async clients live)."""
+
+
+async def close_made_models() -> None:
+    """Close every model :func:`make_model` made since the last call."""
+    while _MADE:
+        await _MADE.pop().aclose()
 
 
 def make_model(server: ChatServer, **kwargs: object) -> ChatHuggingFaceVLM:
@@ -14,4 +30,17 @@ def make_model(server: ChatServer, **kwargs: object) -> ChatHuggingFaceVLM:
     if server.dialect in ("tgi", "vllm"):
         params["backend"] = server.dialect
     params.update(kwargs)
-    return ChatHuggingFaceVLM(**params)  # type: ignore[arg-type]
+    model = ChatHuggingFaceVLM(**params)  # type: ignore[arg-type]
+    _MADE.append(model)
+    return model
+
+
+def run_in_new_loop(model: ChatHuggingFaceVLM, call: Callable[[], Awaitable[T]]) -> T:
+    """``asyncio.run(call())``, closing the client ``model`` made in that loop before the loop
+    ends (an async client cannot outlive its loop: left open, its sockets warn when collected)."""
+
+    async def run() -> T:
+        async with model:
+            return await call()
+
+    return asyncio.run(run())

@@ -378,4 +378,4 @@ def test_the_retired_host_warns_once_per_process() -> None:
 def test_every_dialect_is_keyword_built_and_only_the_router_needs_a_token() -> None:
     assert {name for name, dialect in DIALECTS.items() if dialect.needs_token} == {"router"}
     with pytest.raises(TypeError):
-        Dialect("x")  # type: ignore[misc]
+        Dialect("x")  # type: ignore[call-arg]

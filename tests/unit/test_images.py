@@ -11,7 +11,6 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 import zlib
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from PIL import Image, ImageChops, ImageDraw, ImageOps
+from PIL import GifImagePlugin, Image, ImageChops, ImageDraw, ImageOps
 
 from langchain_hf_vlm import InvalidContentError, image_block
 from langchain_hf_vlm._media import codec
@@ -183,7 +182,7 @@ def test_pil_photo_becomes_jpeg_and_transparent_image_png() -> None:
     assert block["mime_type"] == "image/png"
     decoded = Image.open(io.BytesIO(base64.b64decode(block["base64"])))
     assert decoded.mode == "RGBA"
-    assert decoded.getpixel((0, 0))[3] == 0
+    assert decoded.getpixel((0, 0)) == (255, 0, 0, 0)
 
 
 def test_pil_flat_graphics_become_png() -> None:
@@ -408,7 +407,8 @@ def test_flat_graphics_stay_png_and_photos_become_jpeg() -> None:
 def test_animated_gif_over_the_limits_keeps_its_first_frame() -> None:
     frames = [Image.new("RGB", (200, 150), color) for color in ((255, 0, 0), (0, 0, 255))]
     data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
-    assert Image.open(io.BytesIO(data)).n_frames == 2
+    animated = Image.open(io.BytesIO(data))
+    assert isinstance(animated, GifImagePlugin.GifImageFile) and animated.n_frames == 2
     (url,) = prepared(image_block(data))
     result = open_uri(url)
     assert url.startswith("data:image/png;base64,")
@@ -479,10 +479,8 @@ def test_decompression_bomb_is_refused_without_decoding() -> None:
     bomb = png_header_only(100_000, 100_000)
     pipeline = ImagePipeline(ImageSettings())
     wire = wire_for(image_block(bomb))
-    started = time.perf_counter()
     with pytest.raises(InvalidContentError, match=r"100000x100000 .*decompression bomb"):
         pipeline.prepare(wire)
-    assert time.perf_counter() - started < 1
     assert pipeline.stats.decoded == 0
 
 
@@ -768,25 +766,3 @@ def test_jpeg_quality_and_cache_fields_take_effect() -> None:
     _prepared_with(high, big)
     assert (low.images.stats.decoded, low.images.stats.cache_hits) == (2, 0)  # no cache
     assert (high.images.stats.decoded, high.images.stats.cache_hits) == (1, 1)
-
-
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [
-        ("image_jpeg_quality", 0),
-        ("image_jpeg_quality", 96),
-        ("image_max_side", 0),
-        ("image_max_pixels", -1),
-        ("image_fetch_timeout", 0),
-        ("image_fetch_max_bytes", 0),
-        ("image_max_input_pixels", 0),
-        ("image_cache_bytes", -1),
-    ],
-)
-def test_invalid_image_fields_fail_at_construction_naming_the_field(field: str, value: int) -> None:
-    from pydantic import ValidationError
-
-    from langchain_hf_vlm import ChatHuggingFaceVLM
-
-    with pytest.raises(ValidationError, match=rf"\n{field}\n  Input should be"):
-        ChatHuggingFaceVLM(model="m", base_url="http://127.0.0.1:9/v1", **{field: value})

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import (
     AIMessage,
@@ -667,7 +667,7 @@ def _check_wire(wire: list[dict[str, Any]]) -> int:
     return images
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400)
 @given(_messages())
 def test_any_content_converts_cleanly_or_fails_with_its_position(
     messages: list[BaseMessage],

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm._providers import valid_providers
@@ -43,9 +44,9 @@ def test_unknown_provider_is_refused_with_the_valid_list() -> None:
         ({"base_url": "ftp://host"}, "http"),
     ],
 )
-def test_contradictory_configuration_is_refused(fields: dict[str, object], problem: str) -> None:
+def test_contradictory_configuration_is_refused(fields: dict[str, Any], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
-        ChatHuggingFaceVLM(**{"model": "m", **fields})  # type: ignore[arg-type]
+        ChatHuggingFaceVLM(**{"model": "m", **fields})
 
 
 def test_provider_suffix_is_sent_to_the_router() -> None:
@@ -80,7 +81,7 @@ def test_profile_is_honest() -> None:
 
 
 def test_secret_is_never_in_repr() -> None:
-    model = ChatHuggingFaceVLM(model="m", api_key="hf_very_secret")
+    model = ChatHuggingFaceVLM(model="m", api_key=SecretStr("hf_very_secret"))
     assert "hf_very_secret" not in repr(model)
     assert "hf_very_secret" not in str(model)
 
@@ -91,12 +92,20 @@ def test_secret_is_never_in_repr() -> None:
         ("max_retries", -1, "greater than or equal to 0"),
         ("timeout", 0, "greater than 0"),
         ("max_request_bytes", 0, "greater than 0"),
-        ("image_jpeg_quality", 100, "less than or equal to 95"),
+        ("image_jpeg_quality", 0, "greater than or equal to 1"),
+        ("image_jpeg_quality", 96, "less than or equal to 95"),
+        ("image_max_side", 0, "greater than 0"),
+        ("image_max_pixels", -1, "greater than 0"),
+        ("image_fetch_timeout", 0, "greater than 0"),
+        ("image_fetch_max_bytes", 0, "greater than 0"),
+        ("image_max_input_pixels", 0, "greater than 0"),
+        ("image_cache_bytes", -1, "greater than or equal to 0"),
     ],
 )
 def test_out_of_range_fields_are_refused_by_name(field: str, value: int, rule: str) -> None:
+    fields: dict[str, Any] = {field: value}
     with pytest.raises(ValidationError, match=rf"\n{field}\n  Input should be {rule}"):
-        ChatHuggingFaceVLM(model="m", **{field: value})  # type: ignore[arg-type]
+        ChatHuggingFaceVLM(model="m", **fields)
 
 
 def test_without_hubs_provider_list_providers_go_unchecked(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import threading
+from typing import cast
 
 import pytest
 
@@ -120,8 +121,8 @@ def test_the_page_shows_its_content_where_the_pdf_puts_it() -> None:
     image = picture(render(red_left_half, settings=ImageSettings(max_pixels=60_000))[0])
 
     rgb = image.convert("RGB")
-    left = rgb.getpixel((image.width // 4, image.height // 2))
-    right = rgb.getpixel((3 * image.width // 4, image.height // 2))
+    left = cast(tuple[int, ...], rgb.getpixel((image.width // 4, image.height // 2)))
+    right = cast(tuple[int, ...], rgb.getpixel((3 * image.width // 4, image.height // 2)))
     assert left[0] > 180 and left[1] < 60  # red
     assert min(right) > 240  # the white page
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm._backends import resolve_endpoint
@@ -71,7 +72,7 @@ def _sent(model: ChatHuggingFaceVLM, monkeypatch: pytest.MonkeyPatch) -> list[ht
 def test_scale_up_header_goes_to_endpoints_that_may_sleep(
     monkeypatch: pytest.MonkeyPatch, fields: dict[str, Any], header: str | None
 ) -> None:
-    model = ChatHuggingFaceVLM(model="m", api_key="hf_test", **fields)
+    model = ChatHuggingFaceVLM(model="m", api_key=SecretStr("hf_test"), **fields)
     (request,) = _sent(model, monkeypatch)
     assert request.headers.get("x-scale-up-timeout") == header
 
@@ -80,7 +81,7 @@ def test_the_users_own_scale_up_header_wins(monkeypatch: pytest.MonkeyPatch) -> 
     model = ChatHuggingFaceVLM(
         model="m",
         base_url=ENDPOINT,
-        api_key="hf_test",
+        api_key=SecretStr("hf_test"),
         default_headers={"x-scale-up-timeout": "30"},
     )
     (request,) = _sent(model, monkeypatch)

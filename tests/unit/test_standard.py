@@ -8,6 +8,7 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.load import dumpd, load
 from langchain_tests.unit_tests import ChatModelUnitTests
+from pydantic import SecretStr
 from syrupy.assertion import SnapshotAssertion
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
@@ -46,7 +47,7 @@ class TestChatHuggingFaceVLMStandard(VLMCapabilities, ChatModelUnitTests):
 
 
 def test_serialization_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
-    model = ChatHuggingFaceVLM(model="m", api_key="hf_secret_value", temperature=0)
+    model = ChatHuggingFaceVLM(model="m", api_key=SecretStr("hf_secret_value"), temperature=0)
     data = dumpd(model)
     assert data["kwargs"]["api_key"] == {"lc": 1, "type": "secret", "id": ["HF_TOKEN"]}
     assert "hf_secret_value" not in repr(data)
