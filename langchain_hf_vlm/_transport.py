@@ -385,10 +385,10 @@ class Transport:
                             continue
                         delivered = True
                         yield _checked_event(payload)
-                    payload = decoder.close()
-                    if payload is not None and payload is not DONE:
-                        delivered = True
-                        yield _checked_event(payload)
+                    for payload in decoder.close():
+                        if payload is not DONE:
+                            delivered = True
+                            yield _checked_event(payload)
                     return
             except (httpx.HTTPError, HuggingFaceVLMHTTPError, MalformedEventError) as exc:
                 error = self._stream_error(exc, delivered)
@@ -421,10 +421,10 @@ class Transport:
                             continue
                         delivered = True
                         yield _checked_event(payload)
-                    payload = decoder.close()
-                    if payload is not None and payload is not DONE:
-                        delivered = True
-                        yield _checked_event(payload)
+                    for payload in decoder.close():
+                        if payload is not DONE:
+                            delivered = True
+                            yield _checked_event(payload)
                     return
             except (httpx.HTTPError, HuggingFaceVLMHTTPError, MalformedEventError) as exc:
                 error = self._stream_error(exc, delivered)
