@@ -159,6 +159,19 @@ class IncompleteStreamError(ModelAPIError):
         return self.partial_message.text if self.partial_message is not None else ""
 
 
+class MalformedResponseError(ModelAPIError):
+    """The server answered with success, but not with a chat completion one can read: no
+    choices, a choice or content of the wrong type, JSON nested too deeply.
+
+    Attributes:
+        request_id: The request id the server sent with the answer, if any.
+    """
+
+    def __init__(self, message: str, *, request_id: str | None = None) -> None:
+        super().__init__(message if request_id is None else f"{message} (request id {request_id})")
+        self.request_id = request_id
+
+
 class MissingTokenError(ModelAuthenticationError, ValueError):
     """No Hugging Face token was found for a request that needs one."""
 
@@ -173,6 +186,7 @@ __all__ = [
     "IncompleteStreamError",
     "InvalidContentError",
     "InvalidRequestError",
+    "MalformedResponseError",
     "MissingTokenError",
     "NotFoundError",
     "PermissionDeniedError",
