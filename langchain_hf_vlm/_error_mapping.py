@@ -1,4 +1,9 @@
-"""HTTP error answers to the package's exception classes, whatever shape the body has."""
+"""HTTP error answers to the package's exception classes, whatever shape the body has.
+
+Every error carries the status, the server's own message and the request id where there was
+one; the request's secrets (see :mod:`._redaction`) are removed from all of them, and the
+error keeps a detached copy of the response (redacted body and headers), never the live one.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._redaction import NO_SECRETS, Redactor
 from langchain_hf_vlm.errors import (
     APIError,
     AuthenticationError,
@@ -36,9 +42,22 @@ _CONTEXT_OVERFLOW = re.compile(
     r"input is too long|`?inputs?`? tokens \+ `?max_new_tokens`? must be|"
     r"`?inputs?`? must have less than \d+ tokens|"
     r"decoder prompt \(length \d+\) is longer than the maximum model length|"
-    r"longer than the model'?s? (maximum|max)|exceeds? the (model'?s? )?max",
+    r"longer than the model'?s? (maximum|max)|exceeds? the (model'?s? )?max|"
+    r"exceeds the available context size",
     re.IGNORECASE,
 )
+_CONTEXT_OVERFLOW_TYPES = frozenset({"exceed_context_size_error", "context_length_exceeded"})
+"""Error types (or codes) that say so without words: llama.cpp's ``llama-server``, OpenAI."""
+REQUEST_ID_HEADERS = (
+    "x-request-id",
+    "request-id",
+    "x-amzn-requestid",
+    "x-amzn-trace-id",
+    "x-amz-cf-id",
+    "x-correlation-id",
+    "cf-ray",
+)
+"""Where servers and the proxies in front of them put the id of a request, most specific first."""
 _MAX_MESSAGE = 2000
 
 
@@ -91,24 +110,75 @@ def _truncate(text: str) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + "... [truncated]"
 
 
-def error_for_response(response: httpx.Response, body: bytes) -> HuggingFaceVLMHTTPError:
-    """Build the exception for an HTTP error answer whose body has been read."""
+_BODY_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+def request_id(headers: Mapping[str, str]) -> str | None:
+    """The request id among response headers, if any."""
+    for name in REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def is_context_overflow(message: str | None, error_type: str | None) -> bool:
+    """Whether a rejection says that the input does not fit the model's context."""
+    if error_type is not None and error_type.lower() in _CONTEXT_OVERFLOW_TYPES:
+        return True
+    return bool(message) and _CONTEXT_OVERFLOW.search(message or "") is not None
+
+
+def error_for_response(
+    response: httpx.Response, body: bytes, redact: Redactor = NO_SECRETS
+) -> HuggingFaceVLMHTTPError:
+    """Build the exception for an HTTP error answer whose body (or its start) has been read.
+
+    ``redact`` removes the request's secrets from everything the error holds.
+    """
+    body = redact.data(body)
     message, error_type = server_message(body)
+    message = redact(message) if message else message  # a secret written with \u escapes
     status = response.status_code
     cls = _BY_STATUS.get(status, APIError)
-    if cls is InvalidRequestError and message and _CONTEXT_OVERFLOW.search(message):
+    if cls is InvalidRequestError and is_context_overflow(message, error_type):
         cls = ContextOverflow
-    reason = response.reason_phrase or ""
+    reason = redact(response.reason_phrase or "")
     text = f"HTTP {status} {reason}".rstrip() + f" from {response.request.url.host}"
     if message:
         text += f": {message}"
-    request_id = response.headers.get("x-request-id")
-    if request_id:
-        text += f" (request id {request_id})"
-    error = cls(text, response=response, server_message=message, error_type=error_type)
+    rid = request_id(response.headers)
+    if rid:
+        text += f" (request id {redact(rid)})"
+    error = cls(
+        text,
+        response=_detached(response, body, redact),
+        server_message=message,
+        error_type=error_type,
+    )
+    error.request_id = redact(rid) if rid else None
     if isinstance(error, RateLimitError):
         error.retry_after = retry_after_seconds(response.headers.get("retry-after"))
     return error
+
+
+def _detached(response: httpx.Response, body: bytes, redact: Redactor) -> httpx.Response:
+    """A copy of ``response`` that holds no connection and no secret: errors outlive requests,
+    get logged, pickled and printed whole."""
+    request = response.request
+    headers = {
+        name: value
+        for name, value in redact.headers(response.headers).items()
+        if name.lower() not in _BODY_FRAMING  # the copy holds the body as read and decoded
+    }
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=body,
+        request=httpx.Request(
+            request.method, redact(str(request.url)), headers=redact.headers(request.headers)
+        ),
+    )
 
 
 def retry_after_seconds(value: str | None) -> float | None:
