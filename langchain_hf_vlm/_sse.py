@@ -12,16 +12,17 @@ could refuse it), one event may hold at most ``max_event_bytes``, and an event s
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
+
+from langchain_hf_vlm._json import loads
 
 DONE: Any = object()
 """Returned for the ``[DONE]`` sentinel."""
 DEFAULT_MAX_EVENT_BYTES = 8 * 1024 * 1024
 """One event (all its ``data:`` lines) may hold this much; a chunk is normally under 1 KB."""
-_decode = json.JSONDecoder().decode
-"""``json.loads`` without its per-call argument checks."""
+_decode = loads
+"""Bounded-depth JSON (a name of its own: tests count the parses)."""
 # A JSON string (never spans lines: a raw newline in a string is invalid JSON), a bracket, or
 # a lone quote, i.e. a string left open on its line. Each alternative starts with a different
 # character, so a failed string match costs one scan to the end of the line.
@@ -47,7 +48,7 @@ class EventTooLargeError(MalformedEventError):
 def _try_decode(text: str) -> tuple[bool, Any]:
     try:
         return True, _decode(text)
-    except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
+    except ValueError:  # JSONTooDeepError among them
         return False, None
 
 

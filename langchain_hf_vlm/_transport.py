@@ -28,6 +28,7 @@ from langchain_core.exceptions import ModelError
 from langchain_hf_vlm._backends import scale_up_wait
 from langchain_hf_vlm._error_mapping import error_for_response, message_from_payload
 from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._json import JSONTooDeepError, loads
 from langchain_hf_vlm._sse import DONE, MalformedEventError, SSEDecoder
 from langchain_hf_vlm.errors import (
     APIConnectionError,
@@ -201,7 +202,9 @@ def _stream_event_error(payload: Mapping[str, Any]) -> IncompleteStreamError:
 
 def _answer_body(response: httpx.Response, content: bytes) -> dict[str, Any]:
     try:
-        body = json.loads(content)
+        body = loads(content)
+    except JSONTooDeepError as exc:
+        raise APIError(f"the server's answer is {exc}", response=response) from None
     except ValueError:
         raise APIError(
             f"the server answered with non-JSON content: {content[:200]!r}", response=response
