@@ -21,6 +21,8 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
+from langchain_hf_vlm._sockets import wrap_network_backend
+
 Expiry = Literal["request", "stall"]
 _EXPIRED = 1e-6
 """A socket wait of a microsecond: the HTTP library then raises its own read timeout."""
@@ -167,13 +169,6 @@ class DeadlineBackend:
 
 def obey_deadlines(client: Any) -> bool:
     """Make the connections of a sync client the package made read through
-    :class:`DeadlineBackend`; False if this HTTP library's pool has no such seam (the
-    deadline is then checked between reads only)."""
-    transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
-    pools: list[Any] = [getattr(transport, "_pool", None) for transport in transports if transport]
-    if not pools or not all(hasattr(pool, "_network_backend") for pool in pools):
-        return False
-    for pool in pools:
-        if not isinstance(pool._network_backend, DeadlineBackend):
-            pool._network_backend = DeadlineBackend(pool._network_backend)
-    return True
+    :class:`DeadlineBackend`; False if the HTTP library offers no seam for it (the deadline
+    is then checked between reads only)."""
+    return wrap_network_backend(client, DeadlineBackend)
