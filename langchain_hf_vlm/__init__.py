@@ -1,14 +1,17 @@
 """LangChain chat model for Hugging Face vision-language models."""
 
+from typing import Any
+
 from langchain_hf_vlm.chat_models import ChatHuggingFaceVLM
 from langchain_hf_vlm.errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
     AuthenticationError,
-    ContextOverflow,
+    ContextOverflowError,
     HuggingFaceVLMHTTPError,
     IncompleteStreamError,
+    InternalServerError,
     InvalidContentError,
     InvalidRequestError,
     MalformedResponseError,
@@ -16,6 +19,7 @@ from langchain_hf_vlm.errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
 )
 from langchain_hf_vlm.images import image_block
 
@@ -25,9 +29,10 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "ChatHuggingFaceVLM",
-    "ContextOverflow",
+    "ContextOverflowError",
     "HuggingFaceVLMHTTPError",
     "IncompleteStreamError",
+    "InternalServerError",
     "InvalidContentError",
     "InvalidRequestError",
     "MalformedResponseError",
@@ -35,5 +40,15 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "image_block",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    from langchain_hf_vlm.errors import deprecated_alias
+
+    try:
+        return deprecated_alias(name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

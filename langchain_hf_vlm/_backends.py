@@ -1,22 +1,38 @@
-"""Where requests go and how each kind of server differs. One table, one place.
+"""Where requests go and how each kind of server differs. One table per kind of difference.
 
-A *dialect* is what a server expects beyond the common chat-completion protocol. The
-differences are data in :data:`DIALECTS`, read by the payload builder; nothing else in the
-package branches on the kind of server.
+Request side, as data read by the code that needs it (nothing else branches on the server):
 
-Hosts differ too: an Inference Endpoint may be scaled to zero. Its proxy answers 503 while a
-replica starts, unless the request carries ``X-Scale-Up-Timeout``, in which case the proxy
-holds the request for up to that many seconds
-(https://huggingface.co/docs/inference-endpoints/guides/autoscaling). The transport waits
-for such an endpoint within the model's timeout.
+- :data:`DIALECTS`: what a kind of server expects beyond the common chat-completion protocol
+  (one keyword-built :class:`Dialect` each; a new backend is one entry).
+- :data:`FINGERPRINTS`: how a server of unknown kind is identified by one GET.
+- :data:`MOVED_HOSTS`: hosts that were retired, and where their requests go now.
+- :class:`ScaleUpPolicy`: how long a server that is starting up is waited for, made by the
+  :class:`Endpoint`. An Inference Endpoint may be scaled to zero: its proxy answers 503 while a
+  replica starts, unless the request carries ``X-Scale-Up-Timeout``, in which case the proxy
+  holds the request for up to that many seconds
+  (https://huggingface.co/docs/inference-endpoints/guides/autoscaling).
+
+Answer side, the tolerant readers (each accepts every shape the supported servers send):
+
+- ``_responses``: tool-call arguments as JSON text or objects, missing or repeated call ids,
+  TGI's pseudo-tools (``notify_error``, ``no_tool``), reasoning under ``reasoning`` or
+  ``reasoning_content``, usage in a final chunk, on the last content chunk or cumulative.
+- ``_sse``: ``data:`` with or without the space, ``[DONE]`` or none, keep-alive comments,
+  ``event: error`` frames, JSON spread over several ``data:`` lines.
+- ``_error_mapping``: error bodies from TGI, OpenAI/vLLM, FastAPI (``detail`` lists), plain text;
+  context-overflow wordings of each server; ``Retry-After`` as seconds or HTTP date.
+- ``_transport``: an error answered with status 200 as JSON, error events inside a stream,
+  503 bodies that say the model is loading, uvicorn dropping a connection after a 500.
 """
 
 from __future__ import annotations
 
 import functools
+import sys
+import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from huggingface_hub import constants
@@ -38,27 +54,100 @@ _SCALE_UP_SHARE = 0.9
 arrives before the client stops waiting for the first byte."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Dialect:
     """What one kind of server needs that the plain protocol does not say."""
 
     name: str
-    json_schema_wire: Literal["openai", "tgi"]
+    json_schema_wire: Literal["openai", "tgi"] = "openai"
     """How a JSON-schema response format is written: OpenAI's shape or TGI's grammar."""
-    response_format_with_tools: bool
+    response_format_with_tools: bool = True
     """Whether ``response_format`` may travel together with ``tools`` (TGI answers 422)."""
-    accepts_top_p_one: bool
+    accepts_top_p_one: bool = True
     """TGI rejects ``top_p=1.0`` with 422."""
-    max_request_bytes: int | None
+    max_request_bytes: int | None = None
     """The server's default request body limit, if it has a known one (TGI: 2 MB)."""
+    needs_token: bool = False
+    """Requests without a token are refused before sending (the router answers 401)."""
 
 
 DIALECTS: dict[str, Dialect] = {
-    "router": Dialect("router", "openai", True, True, None),
-    "tgi": Dialect("tgi", "tgi", False, False, 2_000_000),
-    "vllm": Dialect("vllm", "openai", True, True, None),
-    "openai": Dialect("openai", "openai", True, True, None),
+    "router": Dialect(name="router", needs_token=True),
+    "tgi": Dialect(
+        name="tgi",
+        json_schema_wire="tgi",
+        response_format_with_tools=False,
+        accepts_top_p_one=False,
+        max_request_bytes=2_000_000,
+    ),
+    "vllm": Dialect(name="vllm"),
+    "openai": Dialect(name="openai"),
 }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fingerprint:
+    """A GET on the server's root that identifies its dialect."""
+
+    route: str
+    keys: frozenset[str]
+    """A JSON object answer with all these keys identifies the dialect."""
+    dialect: str
+
+    def matches(self, answer: object) -> bool:
+        return isinstance(answer, dict) and self.keys <= answer.keys()
+
+
+FINGERPRINTS = (Fingerprint(route="/info", keys=frozenset({"model_id", "version"}), dialect="tgi"),)
+"""Tried in order on a server whose dialect was guessed; the first match settles it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MovedHost:
+    """A retired host: its requests go to ``url`` instead, with a one-time warning."""
+
+    host: str
+    url: str
+    note: str
+
+
+MOVED_HOSTS = {
+    moved.host: moved
+    for moved in (
+        MovedHost(
+            host="api-inference.huggingface.co",
+            url=ROUTER_URL,
+            note="the serverless Inference API was retired; its chat completions are served "
+            "by the Inference Providers router",
+        ),
+    )
+}
+_warned_moves: set[str] = set()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScaleUpPolicy:
+    """How a request treats a server that is starting up.
+
+    Any server whose 503 says the model is loading is waited for within ``wait_budget``; a host
+    that may be scaled to zero (``asleep_when_503``) gets ``X-Scale-Up-Timeout`` too, and any of
+    its 503 answers means "starting".
+    """
+
+    asleep_when_503: bool = False
+    wait_budget: float = SCALE_UP_WAIT_WITHOUT_TIMEOUT
+    """Seconds, from the first attempt, to keep retrying a server that is starting up."""
+    header_seconds: int | None = None
+    """The ``X-Scale-Up-Timeout`` value, or None for no header."""
+
+    def with_header(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """``headers`` plus ``X-Scale-Up-Timeout``, unless the caller set that header."""
+        merged = dict(headers)
+        if self.header_seconds is not None and SCALE_UP_HEADER.lower() not in map(
+            str.lower, merged
+        ):
+            merged[SCALE_UP_HEADER] = str(self.header_seconds)
+        return merged
 
 
 @dataclass(frozen=True)
@@ -69,43 +158,30 @@ class Endpoint:
     dialect: Dialect
     hf_host: bool
     dialect_known: bool = True
-    """False when the dialect was guessed; a probe of ``/info`` can then tell TGI apart."""
-    wait_for_scale_up: bool | None = None
+    """False when the dialect was guessed; :data:`FINGERPRINTS` can then settle it."""
+    wait_for_scale_up: bool | None = field(default=None, kw_only=True)
     """The user's choice about scaled-to-zero handling; None leaves it to the host rule."""
 
-    @property
-    def scales_to_zero(self) -> bool:
-        """Whether the server may be a scaled-to-zero Inference Endpoint whose 503 answers
-        mean "a replica is starting"."""
-        if self.wait_for_scale_up is not None:
-            return self.wait_for_scale_up
-        return is_inference_endpoint(self.url)
-
-    def with_scale_up_header(
-        self, headers: Mapping[str, str], timeout: float | None
-    ) -> dict[str, str]:
-        """``headers`` plus ``X-Scale-Up-Timeout`` for an endpoint that may be scaled to zero,
-        unless the caller already set that header."""
-        merged = dict(headers)
-        if not self.scales_to_zero or SCALE_UP_HEADER.lower() in map(str.lower, merged):
-            return merged
-        if timeout is None:
-            seconds = int(SCALE_UP_WAIT_WITHOUT_TIMEOUT)
-        else:
-            seconds = max(1, int(timeout * _SCALE_UP_SHARE))
-        merged[SCALE_UP_HEADER] = str(seconds)
-        return merged
+    def scale_up(self, timeout: float | None) -> ScaleUpPolicy:
+        """The policy for a server that is starting up, given the model's ``timeout``."""
+        asleep = self.wait_for_scale_up
+        if asleep is None:
+            asleep = is_inference_endpoint(self.url)
+        budget = SCALE_UP_WAIT_WITHOUT_TIMEOUT if timeout is None else timeout
+        header = None
+        if asleep:
+            header = int(budget) if timeout is None else max(1, int(timeout * _SCALE_UP_SHARE))
+        return ScaleUpPolicy(asleep_when_503=asleep, wait_budget=budget, header_seconds=header)
 
     @property
-    def info_url(self) -> str:
-        """TGI's ``/info`` route on the same server."""
-        return self.url.removesuffix("/chat/completions").removesuffix("/v1") + "/info"
+    def root(self) -> str:
+        """The server's root, where fingerprint routes live."""
+        return self.url.removesuffix("/chat/completions").removesuffix("/v1")
 
-    def identified(self, info: object) -> Endpoint:
-        """This endpoint with its dialect settled by the answer of :attr:`info_url`."""
-        is_tgi = isinstance(info, dict) and "model_id" in info and "version" in info
-        dialect = DIALECTS["tgi"] if is_tgi else self.dialect
-        return Endpoint(self.url, dialect, self.hf_host, True, self.wait_for_scale_up)
+    def identified(self, dialect: str | None) -> Endpoint:
+        """This endpoint with its dialect settled (None: the guess stands)."""
+        settled = self.dialect if dialect is None else DIALECTS[dialect]
+        return replace(self, dialect=settled, dialect_known=True)
 
 
 @functools.lru_cache(maxsize=256)  # pure, and asked on every request
@@ -119,11 +195,6 @@ def is_hf_host(url: str) -> bool:
 def is_inference_endpoint(url: str) -> bool:
     """Whether the URL's host is an Inference Endpoint (``*.endpoints.huggingface.cloud``)."""
     return (urlsplit(url).hostname or "").lower().endswith(INFERENCE_ENDPOINTS_SUFFIX)
-
-
-def scale_up_wait(timeout: float | None) -> float:
-    """Seconds to wait, since the first attempt, for a server that answers "starting up"."""
-    return SCALE_UP_WAIT_WITHOUT_TIMEOUT if timeout is None else timeout
 
 
 def chat_completions_url(base_url: str) -> str:
@@ -150,7 +221,7 @@ def resolve_endpoint(
     scheme = urlsplit(base_url).scheme
     if scheme not in ("http", "https"):
         raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
-    url = chat_completions_url(base_url)
+    url = _moved(chat_completions_url(base_url))
     hf_host = is_hf_host(url)
     known = True
     if backend == "auto":
@@ -161,4 +232,33 @@ def resolve_endpoint(
             backend = "tgi"
         else:
             backend, known = "openai", False
-    return Endpoint(url, DIALECTS[backend], hf_host, known, wait_for_scale_up)
+    return Endpoint(url, DIALECTS[backend], hf_host, known, wait_for_scale_up=wait_for_scale_up)
+
+
+def _moved(url: str) -> str:
+    """``url``, or where its retired host's requests go now (warned about once per host)."""
+    moved = MOVED_HOSTS.get((urlsplit(url).hostname or "").lower())
+    if moved is None:
+        return url
+    if moved.host not in _warned_moves:
+        _warned_moves.add(moved.host)
+        warnings.warn(
+            f"{moved.host} is retired ({moved.note}); sending requests to {moved.url} "
+            f"instead. Use base_url={moved.url.removesuffix('/chat/completions')!r} (or no "
+            "base_url at all) to silence this warning.",
+            DeprecationWarning,
+            stacklevel=_user_stacklevel(),
+        )
+    return moved.url
+
+
+def _user_stacklevel() -> int:
+    """The stack level of the first frame outside this package, langchain-core and pydantic."""
+    frame: Any = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(
+        ("langchain_hf_vlm", "langchain_core", "pydantic")
+    ):
+        frame = frame.f_back
+        level += 1
+    return level

@@ -7,7 +7,7 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.exceptions import ModelError
-from tenacity import Future, RetryCallState
+from tenacity import Future, RetryCallState  # the shape LangChain callbacks expect
 
 from langchain_hf_vlm._transport import RetryHook
 

@@ -75,6 +75,14 @@ class Deadline:
             return "stall"
         return None
 
+    def nearest(self) -> Expiry:
+        """The limit that comes first."""
+        if self.stall is None:
+            return "request"
+        if self.ends_at is None:
+            return "stall"
+        return "request" if self.ends_at <= self._last_event + self.stall else "stall"
+
     def allows_wait(self, seconds: float) -> bool:
         """Whether a wait of ``seconds`` (before a retry) ends before the request's end."""
         return self.ends_at is None or time.monotonic() + seconds < self.ends_at

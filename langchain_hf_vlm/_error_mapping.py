@@ -1,4 +1,5 @@
-"""HTTP error answers to the package's exception classes, whatever shape the body has.
+"""HTTP error answers, error events and transport failures to the package's exceptions,
+whatever shape the server gave them. Pure: no I/O.
 
 Every error carries the status, the server's own message and the request id where there was
 one; the request's secrets (see :mod:`._redaction`) are removed from all of them, and the
@@ -8,19 +9,25 @@ error keeps a detached copy of the response (redacted body and headers), never t
 from __future__ import annotations
 
 import email.utils
-import json
 import re
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
+
+from langchain_core.exceptions import ModelError
 
 from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._json import JSONTooDeepError, loads
 from langchain_hf_vlm._redaction import NO_SECRETS, Redactor
 from langchain_hf_vlm.errors import (
+    APIConnectionError,
     APIError,
+    APITimeoutError,
     AuthenticationError,
-    ContextOverflow,
+    ContextOverflowError,
     HuggingFaceVLMHTTPError,
+    IncompleteStreamError,
+    InternalServerError,
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
@@ -59,14 +66,25 @@ REQUEST_ID_HEADERS = (
 )
 """Where servers and the proxies in front of them put the id of a request, most specific first."""
 _MAX_MESSAGE = 2000
+ERROR_BODY_BYTES = 64 * 1024
+"""What is read, and kept, of an error answer: its message comes first."""
+_MESSAGE_FIELD = re.compile(r'"(message|error|detail)"\s*:\s*("(?:[^"\\]|\\.){0,2000}")')
 
 
 def server_message(body: bytes | str) -> tuple[str | None, str | None]:
     """The (message, error type) a server put in an error body of any known shape."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
-        payload: Any = json.loads(text)
+        payload: Any = loads(text)
     except ValueError:
+        # Not JSON, or JSON cut off where reading stopped (a huge error body): its message
+        # field usually comes first.
+        field = _MESSAGE_FIELD.search(text)
+        if field is not None:
+            try:
+                return _truncate(loads(field.group(2))), None
+            except ValueError:
+                pass
         stripped = text.strip()
         return (_truncate(stripped) if stripped else None), None
     return message_from_payload(payload)
@@ -140,9 +158,9 @@ def error_for_response(
     message, error_type = server_message(body)
     message = redact(message) if message else message  # a secret written with \u escapes
     status = response.status_code
-    cls = _BY_STATUS.get(status, APIError)
+    cls = _BY_STATUS.get(status, InternalServerError if status >= 500 else APIError)
     if cls is InvalidRequestError and is_context_overflow(message, error_type):
-        cls = ContextOverflow
+        cls = ContextOverflowError
     reason = redact(response.reason_phrase or "")
     text = f"HTTP {status} {reason}".rstrip() + f" from {response.request.url.host}"
     if message:
@@ -195,3 +213,96 @@ def retry_after_seconds(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+def transport_error(
+    exc: Exception, phase_read: Literal["first_byte", "between_chunks"]
+) -> ModelError:
+    """An httpx exception as the package's error; other exceptions pass through unchanged."""
+    if isinstance(exc, httpx.TimeoutException):
+        phase: Literal["connect", "first_byte", "between_chunks", "write"]
+        if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+            phase = "connect"
+        elif isinstance(exc, httpx.WriteTimeout):
+            phase = "write"
+        else:
+            phase = phase_read
+        words = {
+            "connect": "connecting to the server",
+            "write": "sending the request",
+            "first_byte": "waiting for the first byte of the answer",
+            "between_chunks": "waiting for the next chunk of the stream",
+        }[phase]
+        error: ModelError = APITimeoutError(f"timed out {words}", phase=phase)
+    elif isinstance(exc, httpx.TransportError):
+        error = APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}")
+    else:
+        raise exc
+    error.__cause__ = exc
+    return error
+
+
+def stream_event_error(
+    payload: Mapping[str, Any], redact: Redactor = NO_SECRETS
+) -> IncompleteStreamError:
+    """The error for an error event inside a stream (vLLM, TGI, the router and OpenRouter send
+    them; OpenRouter's also carries ``choices``)."""
+    message, _ = message_from_payload(payload)
+    message = redact(message) if message else message
+    error = payload.get("error")
+    status = None
+    if isinstance(error, Mapping):
+        for key in ("http_status_code", "status_code", "code"):
+            if isinstance(error.get(key), int):
+                status = int(error[key])
+                break
+    shown = message or redact(str(payload)[:_MAX_MESSAGE])
+    return IncompleteStreamError(
+        f"the server reported an error in the stream: {shown}",
+        status_code=status,
+        server_message=message,
+    )
+
+
+def answer_body(
+    response: httpx.Response, content: bytes, redact: Redactor = NO_SECRETS
+) -> dict[str, Any]:
+    """The JSON object of a successful answer; an error in a 200 answer raises (with a
+    detached copy of the response, as :func:`error_for_response`)."""
+    try:
+        body = loads(content)
+    except JSONTooDeepError as exc:
+        raise _answer_error(response, content, redact, f"the server's answer is {exc}") from None
+    except ValueError:
+        shown = f"the server answered with non-JSON content: {redact(repr(content[:200]))}"
+        raise _answer_error(response, content, redact, shown) from None
+    if isinstance(body, dict) and body.get("error"):
+        message, error_type = message_from_payload(body)
+        message = redact(message) if message else message
+        text = f"the server answered HTTP {response.status_code} with an error: {message}"
+        raise _answer_error(response, content, redact, text, message, error_type)
+    if not isinstance(body, dict):
+        text = f"unexpected answer: {redact(repr(content[:200]))}"
+        raise _answer_error(response, content, redact, text)
+    return body
+
+
+def _answer_error(
+    response: httpx.Response,
+    content: bytes,
+    redact: Redactor,
+    text: str,
+    message: str | None = None,
+    error_type: str | None = None,
+) -> APIError:
+    rid = request_id(response.headers)
+    if rid:
+        text += f" (request id {redact(rid)})"
+    error = APIError(
+        text,
+        response=_detached(response, redact.data(content[:ERROR_BODY_BYTES]), redact),
+        server_message=message,
+        error_type=error_type,
+    )
+    error.request_id = redact(rid) if rid else None
+    return error

@@ -7,6 +7,7 @@ from operator import itemgetter
 from typing import Any, Literal
 
 from langchain_core.exceptions import ModelRefusalError
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.output_parsers import (
     JsonOutputKeyToolsParser,
@@ -88,3 +89,37 @@ def with_raw(llm: Runnable[Any, Any], parser: Runnable[Any, Any]) -> Runnable[An
     )
     no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
     return RunnableMap(raw=llm) | parse.with_fallbacks([no_parse], exception_key="parsing_error")
+
+
+def structured_output(
+    llm: BaseChatModel,
+    schema: dict[str, Any] | type,
+    *,
+    method: Method,
+    include_raw: bool,
+    strict: bool | None,
+) -> Runnable[Any, Any]:
+    """``llm`` bound for ``method`` and piped into the parser of ``schema``."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    output_format = {
+        "kwargs": {"method": method, "strict": strict},
+        "schema": schema_function(schema),
+    }
+    bound: Runnable[Any, Any]
+    if method == "function_calling":
+        name = schema_function(schema)["name"]
+        bound = llm.bind_tools(
+            [schema], tool_choice=name, strict=strict, ls_structured_output_format=output_format
+        )
+    elif method == "json_schema":
+        bound = llm.bind(
+            response_format=json_schema_format(schema, strict),
+            ls_structured_output_format=output_format,
+        )
+    else:
+        bound = llm.bind(
+            response_format={"type": "json_object"}, ls_structured_output_format=output_format
+        )
+    parser = output_parser(schema, method)
+    return with_raw(bound, parser) if include_raw else bound | parser

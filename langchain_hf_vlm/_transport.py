@@ -1,55 +1,59 @@
 """The only module that does network I/O: clients, retries, timeouts, error mapping.
 
-Sync and async share the retry policy, error classification and SSE decoding; only the I/O
-calls differ. Streams are read to the end (past ``[DONE]``) so that their connection goes
-back to the pool, and closed at once when the caller stops early.
+Sync and async share one call's policy (``_call``: deadline, read limits, retries, redaction,
+error mapping) and the SSE decoding (``_sse``); only the I/O calls differ. ``[DONE]`` ends a
+stream at once; what follows it is read briefly (so that the connection goes back to the
+pool) or the connection is closed. A stream is closed at once when the caller stops early.
+Redirects are followed here (at most 20, each body read only in part).
 
-A server that is starting up (a scaled-to-zero Inference Endpoint, or any server whose 503
-says the model is loading) is retried past ``max_retries`` for as long as the model's timeout
-allows, counted from the first attempt.
+Clients: the package makes its own (one sync client, one async client per event loop) unless
+the user hands in ``http_client`` / ``http_async_client``. Either way the model's timeout is
+passed with every request, and the retries and connection hygiene below apply. The package
+closes only the clients it made; a user's clients stay the user's to close.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import logging
-import random
-import re
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, NoReturn, TypeGuard
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+)
+from dataclasses import dataclass, field
+from typing import Any
 
+import anyio
 from langchain_core.exceptions import ModelError
 
-from langchain_hf_vlm._backends import scale_up_wait
-from langchain_hf_vlm._error_mapping import error_for_response, message_from_payload
-from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._json import JSONTooDeepError, loads
-from langchain_hf_vlm._sse import DONE, MalformedEventError, SSEDecoder
-from langchain_hf_vlm.errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    HuggingFaceVLMHTTPError,
-    IncompleteStreamError,
+from langchain_hf_vlm._backends import FINGERPRINTS, Endpoint, ScaleUpPolicy
+from langchain_hf_vlm._call import (
+    DRAIN_BYTES,
+    DRAIN_SECONDS,
+    MAX_REDIRECTS,
+    Body,
+    Call,
+    Limits,
+    _Expired,
 )
+from langchain_hf_vlm._deadline import Deadline, bounded, obey_deadlines
+from langchain_hf_vlm._error_mapping import answer_body, stream_event_error
+from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._redaction import Redactor
+from langchain_hf_vlm._sse import DONE, MalformedEventError, SSEDecoder
 
 logger = logging.getLogger("langchain_hf_vlm")
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-MAX_RETRY_AFTER = 60.0
-_BASE_DELAY = 0.5
-_MAX_DELAY = 8.0
 _PROBE_TIMEOUT = 5.0
-_STARTING_UP = re.compile(
-    r"currently loading|is loading|initiali[sz]ing|scaled ?to ?zero|scaling up", re.IGNORECASE
-)
-"""Words of a 503 answer from a server that is still starting: the serverless Inference API's
-``Model ... is currently loading``, and the states of an Inference Endpoint waking up."""
 
 RetryHook = Callable[[ModelError, float, int], Awaitable[None] | None]
 """Called before each retry with the error, the wait in seconds and the attempt number."""
@@ -63,8 +67,8 @@ class PreparedRequest:
     headers: Mapping[str, str]
     body: bytes
     stream: bool
-    scales_to_zero: bool = False
-    """The server may be a scaled-to-zero Inference Endpoint: any 503 means "starting up"."""
+    scale_up: ScaleUpPolicy = field(default_factory=ScaleUpPolicy)
+    """How long to wait for a server that answers "starting up"."""
 
 
 @dataclass
@@ -75,155 +79,31 @@ class Answer:
     headers: Mapping[str, str]
 
 
-class Retries:
-    """The retry policy of one request, shared by the sync and async loops (which only sleep).
+@dataclass(frozen=True, slots=True)
+class StreamOpened:
+    """A stream's response arrived: its headers (again after a retry, before any event)."""
 
-    Retryable errors are retried ``max_retries`` times. A server that is starting up is retried
-    further, until the next attempt would begin later than ``wake_budget`` seconds after the
-    first one.
-    """
-
-    def __init__(self, max_retries: int, wake_budget: float, scales_to_zero: bool) -> None:
-        self.max_retries = max_retries
-        self.wake_budget = wake_budget
-        self.scales_to_zero = scales_to_zero
-        self.attempt = 0
-        self.started = time.monotonic()
-
-    def next_wait(self, error: ModelError, cause: BaseException) -> float:
-        """Seconds to wait before the next attempt after ``error`` (raised as ``cause``).
-
-        Raises:
-            ModelError: ``error`` when there is no next attempt, or, when a starting server
-                outlasted the wait budget, an error that says so.
-        """
-        if not _is_retryable(error):
-            _reraise(error, cause)
-        delay = _backoff(error, self.attempt)
-        if self.attempt >= self.max_retries:  # only a starting server is waited for further
-            if not is_starting_up(error, self.scales_to_zero):
-                _reraise(error, cause)
-            waited = time.monotonic() - self.started
-            if waited + delay > self.wake_budget:
-                raise _still_starting(error, waited, self.wake_budget) from cause
-        self.attempt += 1
-        return delay
+    headers: Mapping[str, str]
 
 
-def _backoff(error: ModelError, attempt: int) -> float:
-    """The server's ``Retry-After`` (capped), or exponential backoff with jitter."""
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after is not None:
-        return float(min(retry_after, MAX_RETRY_AFTER))
-    backoff = min(_MAX_DELAY, _BASE_DELAY * 2**attempt)
-    return float(backoff * (0.5 + random.random() / 2))
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """One parsed data event of a stream: a chat-completion chunk."""
+
+    payload: dict[str, Any]
 
 
-def _is_retryable(error: ModelError) -> bool:
-    if isinstance(error, HuggingFaceVLMHTTPError):
-        return error.status_code in RETRY_STATUSES
-    return isinstance(error, (APIConnectionError, APITimeoutError))
+@dataclass(frozen=True, slots=True)
+class StreamDone:
+    """The server ended the stream with ``[DONE]``: the answer is complete, finish reason or
+    not (Snowflake Cortex sends none)."""
 
 
-def is_starting_up(error: ModelError, scales_to_zero: bool) -> TypeGuard[HuggingFaceVLMHTTPError]:
-    """Whether ``error`` is a 503 from a server that is still starting: any 503 of an endpoint
-    that may be scaled to zero, or a 503 whose body says the model is loading (the serverless
-    Inference API's ``{"error": "Model ... is currently loading", "estimated_time": 20.0}``)."""
-    if not isinstance(error, HuggingFaceVLMHTTPError) or error.status_code != 503:
-        return False
-    if scales_to_zero or _STARTING_UP.search(error.server_message or ""):
-        return True
-    try:
-        body = json.loads(error.response.content)
-    except ValueError:
-        return False
-    return isinstance(body, dict) and "estimated_time" in body
+StreamItem = StreamOpened | StreamEvent | StreamDone
 
 
-def _still_starting(error: HuggingFaceVLMHTTPError, waited: float, budget: float) -> APIError:
-    return APIError(
-        f"the server was still starting up after {waited:.1f}s of retries, and waiting longer "
-        f"would exceed the model's timeout of {budget:g}s (raise timeout to wait longer for a "
-        f"scaled-to-zero endpoint): {error}",
-        response=error.response,
-        server_message=error.server_message,
-        error_type=error.error_type,
-    )
-
-
-def _reraise(error: ModelError, cause: BaseException) -> NoReturn:
-    if error is cause:
-        raise error
-    raise error from cause
-
-
-def _transport_error(
-    exc: Exception, phase_read: Literal["first_byte", "between_chunks"]
-) -> ModelError:
-    """An httpx exception as the package's error; other exceptions pass through unchanged."""
-    if isinstance(exc, httpx.TimeoutException):
-        phase: Literal["connect", "first_byte", "between_chunks", "write"]
-        if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
-            phase = "connect"
-        elif isinstance(exc, httpx.WriteTimeout):
-            phase = "write"
-        else:
-            phase = phase_read
-        words = {
-            "connect": "connecting to the server",
-            "write": "sending the request",
-            "first_byte": "waiting for the first byte of the answer",
-            "between_chunks": "waiting for the next chunk of the stream",
-        }[phase]
-        error: ModelError = APITimeoutError(f"timed out {words}", phase=phase)
-    elif isinstance(exc, httpx.TransportError):
-        error = APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}")
-    else:
-        raise exc
-    error.__cause__ = exc
-    return error
-
-
-def _stream_event_error(payload: Mapping[str, Any]) -> IncompleteStreamError:
-    message, _ = message_from_payload(payload)
-    error = payload.get("error")
-    status = None
-    if isinstance(error, Mapping):
-        for key in ("http_status_code", "status_code", "code"):
-            if isinstance(error.get(key), int):
-                status = int(error[key])
-                break
-    return IncompleteStreamError(
-        f"the server reported an error in the stream: {message or payload}",
-        status_code=status,
-        server_message=message,
-    )
-
-
-def _answer_body(response: httpx.Response, content: bytes) -> dict[str, Any]:
-    try:
-        body = loads(content)
-    except JSONTooDeepError as exc:
-        raise APIError(f"the server's answer is {exc}", response=response) from None
-    except ValueError:
-        raise APIError(
-            f"the server answered with non-JSON content: {content[:200]!r}", response=response
-        ) from None
-    if isinstance(body, dict) and "error" in body and "choices" not in body:
-        message, error_type = message_from_payload(body)
-        raise APIError(
-            f"the server answered HTTP {response.status_code} with an error: {message}",
-            response=response,
-            server_message=message,
-            error_type=error_type,
-        )
-    if not isinstance(body, dict):
-        raise APIError(f"unexpected answer: {content[:200]!r}", response=response)
-    return body
-
-
-def _error_answer(response: httpx.Response, content: bytes) -> HuggingFaceVLMHTTPError:
-    """The error for an HTTP error answer; a server error's connection is not reused.
+def _close_after_server_error(response: httpx.Response) -> None:
+    """A server error's connection is not reused.
 
     uvicorn-based servers (``transformers serve`` among them) answer an unhandled exception with
     a plain-text 500 and then drop the kept-alive connection without a ``Connection: close``: a
@@ -234,215 +114,389 @@ def _error_answer(response: httpx.Response, content: bytes) -> HuggingFaceVLMHTT
         close = getattr(response.extensions.get("network_stream"), "close", None)
         if callable(close):
             close()
-    return error_for_response(response, content)
 
 
-async def _aerror_answer(response: httpx.Response, content: bytes) -> HuggingFaceVLMHTTPError:
-    """Async twin of :func:`_error_answer`."""
+async def _aclose_after_server_error(response: httpx.Response) -> None:
+    """Async twin of :func:`_close_after_server_error`."""
     if response.status_code >= 500:
         aclose = getattr(response.extensions.get("network_stream"), "aclose", None)
         if callable(aclose):
             await aclose()
-    return error_for_response(response, content)
 
 
 def _log_retry(
-    error: ModelError, delay: float, attempt: int, hook: RetryHook | None
+    call: Call, error: ModelError, delay: float, hook: RetryHook | None
 ) -> Awaitable[None] | None:
-    """Log and report the retry numbered ``attempt`` (1-based)."""
-    logger.debug("retrying in %.2fs (attempt %d) after %s", delay, attempt, error)
+    """Log and report the retry numbered ``call.retries.attempt`` (1-based)."""
+    attempt = call.retries.attempt
+    logger.debug("retrying in %.2fs (attempt %d) after %s", delay, attempt, call.redact(str(error)))
     return hook(error, delay, attempt) if hook is not None else None
 
 
-class Transport:
-    """HTTP clients for one model instance: one sync client, one async client per event loop."""
+def _timer(call: Call) -> Any:
+    """A cancel scope that ends an await at the call's deadline (the async clients' bound)."""
+    remaining = call.deadline.remaining()
+    return contextlib.nullcontext() if remaining is None else anyio.fail_after(max(remaining, 0))
 
-    def __init__(self, *, timeout: float | None, max_retries: int, max_connections: int = 100):
+
+_FAILURES = (httpx.HTTPError, ModelError, MalformedEventError, TimeoutError, _Expired)
+"""What an attempt may raise; :meth:`Call.error` makes each a package error."""
+
+
+class Transport:
+    """HTTP clients for one model instance: one sync client, one async client per event loop
+    (or the user's own clients), and the retry loops around them."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float | None,
+        max_retries: int,
+        max_connections: int = 100,
+        http_client: httpx.Client | None = None,
+        http_async_client: httpx.AsyncClient | None = None,
+        limits: Limits | None = None,
+    ) -> None:
         self.timeout = timeout
         self.max_retries = max_retries
+        self.limits = limits or Limits(timeout=timeout)
+        self._bounded_client = False
+        """Whether the sync client obeys the deadline at the socket (only clients made here)."""
+        self._request_timeout = httpx.Timeout(timeout)
         self._limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
         self._lock = threading.Lock()
+        self._user_client = http_client
+        self._user_async_client = http_async_client
         self._client: httpx.Client | None = None
         self._async_clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, httpx.AsyncClient
         ] = weakref.WeakKeyDictionary()
 
-    def _timeout(self) -> httpx.Timeout:
-        return httpx.Timeout(self.timeout)
-
     def client(self) -> httpx.Client:
+        if self._user_client is not None:
+            return self._user_client
         with self._lock:
             if self._client is None:
-                self._client = httpx.Client(
-                    timeout=self._timeout(), limits=self._limits, follow_redirects=True
-                )
+                self._client = httpx.Client(timeout=self._request_timeout, limits=self._limits)
+                self._bounded_client = obey_deadlines(self._client)
+                # A model dropped without close() does not leave its sockets to the collector
+                # (which warns "unclosed socket"); async clients need aclose() in their loop.
+                weakref.finalize(self, self._client.close)
             return self._client
 
     def async_client(self) -> httpx.AsyncClient:
+        if self._user_async_client is not None:
+            return self._user_async_client
         loop = asyncio.get_running_loop()
         with self._lock:
             client = self._async_clients.get(loop)
             if client is None:
-                client = httpx.AsyncClient(
-                    timeout=self._timeout(), limits=self._limits, follow_redirects=True
-                )
+                client = httpx.AsyncClient(timeout=self._request_timeout, limits=self._limits)
                 self._async_clients[loop] = client
             return client
 
     def close(self) -> None:
-        """Close the sync client; async clients close with their event loop."""
+        """Close the sync client the package made (a user's client is left open)."""
         with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
-    # ---- server identification (one GET, failures mean "unknown")
+    async def aclose(self) -> None:
+        """Close the clients the package made: the sync one, and the async one of this loop
+        (an async client belongs to the event loop it was made in)."""
+        self.close()
+        with self._lock:
+            client = self._async_clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
-    def probe(self, url: str, headers: Mapping[str, str]) -> Any:
+    # ---- server identification (one GET per fingerprint, failures mean "unknown")
+
+    def identify(self, endpoint: Endpoint, headers: Mapping[str, str]) -> Endpoint:
+        """``endpoint`` with its dialect settled by :data:`~._backends.FINGERPRINTS`."""
+        for fingerprint in FINGERPRINTS:
+            if fingerprint.matches(self._probe(endpoint.root + fingerprint.route, headers)):
+                return endpoint.identified(fingerprint.dialect)
+        return endpoint.identified(None)
+
+    async def aidentify(self, endpoint: Endpoint, headers: Mapping[str, str]) -> Endpoint:
+        """Async twin of :meth:`identify`."""
+        for fingerprint in FINGERPRINTS:
+            answer = await self._aprobe(endpoint.root + fingerprint.route, headers)
+            if fingerprint.matches(answer):
+                return endpoint.identified(fingerprint.dialect)
+        return endpoint.identified(None)
+
+    def _probe(self, url: str, headers: Mapping[str, str]) -> Any:
         try:
             response = self.client().get(url, headers=headers, timeout=_PROBE_TIMEOUT)
             return response.json() if response.status_code == 200 else None
         except (httpx.HTTPError, ValueError):
             return None
 
-    async def aprobe(self, url: str, headers: Mapping[str, str]) -> Any:
+    async def _aprobe(self, url: str, headers: Mapping[str, str]) -> Any:
         try:
             response = await self.async_client().get(url, headers=headers, timeout=_PROBE_TIMEOUT)
             return response.json() if response.status_code == 200 else None
         except (httpx.HTTPError, ValueError):
             return None
 
+    # ---- one call: its policy, the requests of its attempts, its bodies
+
+    def _call(self, request: PreparedRequest) -> Call:
+        return Call(request.headers, request.scale_up, self.max_retries, self.limits)
+
+    def _outgoing(self, client: httpx.Client | httpx.AsyncClient, request: PreparedRequest) -> Any:
+        return client.build_request(
+            "POST",
+            request.url,
+            content=request.body,
+            headers=request.headers,
+            timeout=self._request_timeout,
+        )
+
+    def _send(self, client: httpx.Client, request: PreparedRequest, call: Call) -> httpx.Response:
+        """Send ``request``, following redirects here: each redirect body is read only in
+        part, and a redirect loop is an error that has the status and request id."""
+        outgoing = self._outgoing(client, request)
+        for _ in range(MAX_REDIRECTS + 1):
+            response = client.send(outgoing, stream=True, follow_redirects=False)
+            if response.next_request is None:
+                return response
+            with contextlib.closing(response):
+                body = self._read(response, call.error_body(), call)
+            outgoing = response.next_request
+        raise call.redirect_loop(response, body)
+
+    async def _asend(
+        self, client: httpx.AsyncClient, request: PreparedRequest, call: Call
+    ) -> httpx.Response:
+        """Async twin of :meth:`_send`."""
+        outgoing = self._outgoing(client, request)
+        for _ in range(MAX_REDIRECTS + 1):
+            with _timer(call):
+                response = await client.send(outgoing, stream=True, follow_redirects=False)
+            if response.next_request is None:
+                return response
+            try:
+                body = await self._aread(response, call.error_body(), call)
+            finally:
+                await response.aclose()
+            outgoing = response.next_request
+        raise call.redirect_loop(response, body)
+
+    def _read(self, response: httpx.Response, body: Body, call: Call) -> bytes:
+        for chunk in response.iter_bytes():
+            if not body.add(chunk):
+                break
+            call.check()
+        return body.data()
+
+    async def _aread(self, response: httpx.Response, body: Body, call: Call) -> bytes:
+        chunks = response.aiter_bytes()
+        while True:
+            with _timer(call):
+                chunk = await anext(chunks, None)
+            if chunk is None or not body.add(chunk):
+                return body.data()
+
+    def _opened(self, response: httpx.Response, call: Call) -> None:
+        """Raise for an error answer: an HTTP error status, or JSON where SSE was asked for."""
+        if response.status_code >= 400:
+            body = self._read(response, call.error_body(), call)
+            _close_after_server_error(response)
+            raise call.error_answer(response, body)
+        if _is_json(response):
+            answer_body(response, self._read(response, call.answer(response), call), call.redact)
+
+    async def _aopened(self, response: httpx.Response, call: Call) -> None:
+        """Async twin of :meth:`_opened`."""
+        if response.status_code >= 400:
+            body = await self._aread(response, call.error_body(), call)
+            await _aclose_after_server_error(response)
+            raise call.error_answer(response, body)
+        if _is_json(response):
+            content = await self._aread(response, call.answer(response), call)
+            answer_body(response, content, call.redact)
+
     # ---- non-streaming
 
-    def _retries(self, request: PreparedRequest) -> Retries:
-        """A fresh retry policy for ``request``."""
-        return Retries(self.max_retries, scale_up_wait(self.timeout), request.scales_to_zero)
-
     def post(self, request: PreparedRequest, on_retry: RetryHook | None = None) -> Answer:
-        retries = self._retries(request)
+        call = self._call(request)
+        client = self.client()
         while True:
             try:
-                response = self.client().post(
-                    request.url, content=request.body, headers=request.headers
-                )
-                if response.status_code >= 400:
-                    raise _error_answer(response, response.content)
-                return Answer(_answer_body(response, response.content), response.headers)
-            except (httpx.HTTPError, HuggingFaceVLMHTTPError) as exc:
-                error = self._error(exc, "first_byte")
-                delay = retries.next_wait(error, exc)
-                _log_retry(error, delay, retries.attempt, on_retry)
+                with bounded(call.deadline):
+                    response = self._send(client, request, call)
+                    with contextlib.closing(response):
+                        if response.status_code >= 400:
+                            self._opened(response, call)
+                        content = self._read(response, call.answer(response), call)
+                return Answer(answer_body(response, content, call.redact), response.headers)
+            except _FAILURES as exc:
+                error = call.error(exc, delivered=False)
+                delay = call.next_wait(error, exc)
+                _log_retry(call, error, delay, on_retry)
                 time.sleep(delay)
 
     async def apost(self, request: PreparedRequest, on_retry: RetryHook | None = None) -> Answer:
-        retries = self._retries(request)
+        call = self._call(request)
+        client = self.async_client()
         while True:
             try:
-                response = await self.async_client().post(
-                    request.url, content=request.body, headers=request.headers
-                )
-                if response.status_code >= 400:
-                    raise await _aerror_answer(response, response.content)
-                return Answer(_answer_body(response, response.content), response.headers)
-            except (httpx.HTTPError, HuggingFaceVLMHTTPError) as exc:
-                error = self._error(exc, "first_byte")
-                delay = retries.next_wait(error, exc)
-                notified = _log_retry(error, delay, retries.attempt, on_retry)
+                response = await self._asend(client, request, call)
+                try:
+                    if response.status_code >= 400:
+                        await self._aopened(response, call)
+                    content = await self._aread(response, call.answer(response), call)
+                finally:
+                    await response.aclose()
+                return Answer(answer_body(response, content, call.redact), response.headers)
+            except _FAILURES as exc:
+                error = call.error(exc, delivered=False)
+                delay = call.next_wait(error, exc)
+                notified = _log_retry(call, error, delay, on_retry)
                 if notified is not None:
                     await notified
                 await asyncio.sleep(delay)
-
-    @staticmethod
-    def _error(exc: Exception, phase_read: Literal["first_byte", "between_chunks"]) -> ModelError:
-        if isinstance(exc, ModelError):
-            return exc
-        return _transport_error(exc, phase_read)
 
     # ---- streaming
 
     def stream(
         self, request: PreparedRequest, on_retry: RetryHook | None = None
-    ) -> Generator[Any, None, None]:
-        """Yield the response headers first, then each parsed SSE payload.
+    ) -> Generator[StreamItem, None, None]:
+        """Yield :class:`StreamOpened` with the response headers, then a :class:`StreamEvent`
+        per data event, then :class:`StreamDone` if the server sent ``[DONE]``.
 
-        Retries happen only before the first payload reaches the caller.
+        ``[DONE]`` ends the stream at once, whatever the server sends after it. Retries
+        happen only before the first event reaches the caller (each attempt yields its own
+        :class:`StreamOpened`). Reads happen inside :func:`bounded`, never across a ``yield``.
         """
-        retries = self._retries(request)
+        call = self._call(request)
+        client = self.client()
         while True:
             delivered = False
             try:
-                with self.client().stream(
-                    "POST", request.url, content=request.body, headers=request.headers
-                ) as response:
-                    if response.status_code >= 400:
-                        raise _error_answer(response, response.read())
-                    if _is_json(response):  # an error answered as JSON with status 200
-                        _answer_body(response, response.read())
-                    decoder = SSEDecoder()
-                    yield response.headers
-                    for line in response.iter_lines():
-                        payload = decoder.line(line)
-                        if payload is None or payload is DONE:
-                            continue
-                        delivered = True
-                        yield _checked_event(payload)
-                    for payload in decoder.close():
-                        if payload is not DONE:
+                call.attempt(stream=True)
+                with bounded(call.deadline):
+                    response = self._send(client, request, call)
+                with contextlib.closing(response):
+                    with bounded(call.deadline):
+                        self._opened(response, call)
+                    yield StreamOpened(response.headers)
+                    reader = _StreamReader(call)
+                    chunks = response.iter_bytes()
+                    while not reader.ended:
+                        with bounded(call.deadline):
+                            chunk = next(chunks, None)
+                        for item in reader.feed(chunk):
                             delivered = True
-                            yield _checked_event(payload)
+                            yield item
+                        call.check()
+                    if reader.done and self._bounded_client:
+                        self._drain(chunks)
                     return
-            except (httpx.HTTPError, HuggingFaceVLMHTTPError, MalformedEventError) as exc:
-                error = self._stream_error(exc, delivered)
+            except _FAILURES as exc:
+                error = call.error(exc, delivered)
                 if delivered:
                     raise error from exc
-                delay = retries.next_wait(error, exc)
-                _log_retry(error, delay, retries.attempt, on_retry)
+                delay = call.next_wait(error, exc)
+                _log_retry(call, error, delay, on_retry)
                 time.sleep(delay)
 
     async def astream(
         self, request: PreparedRequest, on_retry: RetryHook | None = None
-    ) -> AsyncGenerator[Any, None]:
-        """Async twin of :meth:`stream`."""
-        retries = self._retries(request)
+    ) -> AsyncGenerator[StreamItem, None]:
+        """Async twin of :meth:`stream`; each await ends by the deadline."""
+        call = self._call(request)
+        client = self.async_client()
         while True:
             delivered = False
             try:
-                async with self.async_client().stream(
-                    "POST", request.url, content=request.body, headers=request.headers
-                ) as response:
-                    if response.status_code >= 400:
-                        raise await _aerror_answer(response, await response.aread())
-                    if _is_json(response):  # an error answered as JSON with status 200
-                        _answer_body(response, await response.aread())
-                    decoder = SSEDecoder()
-                    yield response.headers
-                    async for line in response.aiter_lines():
-                        payload = decoder.line(line)
-                        if payload is None or payload is DONE:
-                            continue
-                        delivered = True
-                        yield _checked_event(payload)
-                    for payload in decoder.close():
-                        if payload is not DONE:
+                call.attempt(stream=True)
+                response = await self._asend(client, request, call)
+                try:
+                    await self._aopened(response, call)
+                    yield StreamOpened(response.headers)
+                    reader = _StreamReader(call)
+                    chunks = response.aiter_bytes()
+                    while not reader.ended:
+                        with _timer(call):
+                            chunk = await anext(chunks, None)
+                        for item in reader.feed(chunk):
                             delivered = True
-                            yield _checked_event(payload)
+                            yield item
+                    if reader.done:
+                        with anyio.move_on_after(DRAIN_SECONDS):
+                            await self._adrain(chunks)
                     return
-            except (httpx.HTTPError, HuggingFaceVLMHTTPError, MalformedEventError) as exc:
-                error = self._stream_error(exc, delivered)
+                finally:
+                    await response.aclose()
+            except _FAILURES as exc:
+                error = call.error(exc, delivered)
                 if delivered:
                     raise error from exc
-                delay = retries.next_wait(error, exc)
-                notified = _log_retry(error, delay, retries.attempt, on_retry)
+                delay = call.next_wait(error, exc)
+                notified = _log_retry(call, error, delay, on_retry)
                 if notified is not None:
                     await notified
                 await asyncio.sleep(delay)
 
-    def _stream_error(self, exc: Exception, delivered: bool) -> ModelError:
-        if isinstance(exc, MalformedEventError):
-            return IncompleteStreamError(str(exc))
-        return self._error(exc, "between_chunks" if delivered else "first_byte")
+    @staticmethod
+    def _drain(chunks: Iterator[bytes]) -> None:
+        """Read what follows ``[DONE]`` (normally just the end of the body) so that the
+        connection can be reused; give up quietly past a small budget."""
+        drained = 0
+        with contextlib.suppress(httpx.HTTPError), bounded(Deadline(DRAIN_SECONDS)):
+            for chunk in chunks:
+                drained += len(chunk)
+                if drained > DRAIN_BYTES:
+                    return
+
+    @staticmethod
+    async def _adrain(chunks: AsyncIterator[bytes]) -> None:
+        """Async twin of :meth:`_drain` (the caller bounds the time)."""
+        drained = 0
+        with contextlib.suppress(httpx.HTTPError):
+            async for chunk in chunks:
+                drained += len(chunk)
+                if drained > DRAIN_BYTES:
+                    return
+
+
+class _StreamReader:
+    """Bytes of a stream to transport items: SSE decoding, the stream's size limit, the stall
+    timer (reset by data events only) and the end at ``[DONE]``. Shared by both loops."""
+
+    __slots__ = ("_call", "_decoder", "_size", "done", "ended")
+
+    def __init__(self, call: Call) -> None:
+        self._call = call
+        self._decoder = SSEDecoder(call.limits.max_event_bytes)
+        self._size = Body(call.limits.max_response_bytes, "max_response_bytes")
+        self.done = False
+        self.ended = False
+
+    def feed(self, chunk: bytes | None) -> list[StreamItem]:
+        """The items completed by ``chunk`` (None: the body ended)."""
+        if chunk is None:
+            self.ended = True
+            payloads = self._decoder.close()
+        else:
+            self._size.count(len(chunk))
+            payloads = self._decoder.feed(chunk)
+        items: list[StreamItem] = []
+        for payload in payloads:
+            if payload is DONE:
+                self.done = self.ended = True
+                items.append(StreamDone())
+                break
+            self._call.deadline.event()
+            items.append(_checked_event(payload, self._call.redact))
+        return items
 
 
 def _is_json(response: httpx.Response) -> bool:
@@ -450,7 +504,9 @@ def _is_json(response: httpx.Response) -> bool:
     return content_type.split(";")[0].strip().lower() == "application/json"
 
 
-def _checked_event(payload: Any) -> Any:
-    if isinstance(payload, Mapping) and "error" in payload and not payload.get("choices"):
-        raise _stream_event_error(payload)
-    return payload
+def _checked_event(payload: Any, redact: Redactor) -> StreamEvent:
+    if not isinstance(payload, dict):
+        raise MalformedEventError(f"stream event is not a JSON object: {str(payload)[:200]!r}")
+    if payload.get("error"):  # an error event, even when it also carries choices (OpenRouter)
+        raise stream_event_error(payload, redact)
+    return StreamEvent(payload)

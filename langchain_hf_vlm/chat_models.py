@@ -2,35 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from types import TracebackType
 from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.exceptions import ModelError
 from langchain_core.language_models import (
     BaseChatModel,
     LangSmithParams,
     LanguageModelInput,
     ModelProfile,
 )
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils import secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
-from typing_extensions import Self
 
-from langchain_hf_vlm import _structured, _tools
-from langchain_hf_vlm._auth import bearer_token, request_headers
-from langchain_hf_vlm._backends import (
-    REMOVED_PROVIDERS,
-    ROUTER_POLICIES,
-    Backend,
-    Endpoint,
-    resolve_endpoint,
-)
+from langchain_hf_vlm import _request, _structured, _tools
+from langchain_hf_vlm._backends import Backend, Endpoint, resolve_endpoint
+from langchain_hf_vlm._call import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT, Limits
 from langchain_hf_vlm._callbacks import retry_reporter
+from langchain_hf_vlm._error_mapping import request_id
+from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._images import (
     DEFAULT_CACHE_BYTES,
     DEFAULT_FETCH_MAX_BYTES,
@@ -40,24 +35,28 @@ from langchain_hf_vlm._images import (
     DEFAULT_MAX_PIXELS,
     DEFAULT_MAX_SIDE,
     ImagePipeline,
-    ImageSettings,
 )
 from langchain_hf_vlm._messages import locate_image_errors, to_wire_messages
-from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, body_bytes, build_payload
-from langchain_hf_vlm._responses import MODEL_PROVIDER, StreamAssembler, chat_result
+from langchain_hf_vlm._payload import SAMPLING_PARAMETERS
+from langchain_hf_vlm._providers import check_provider
+from langchain_hf_vlm._responses import chat_result
+from langchain_hf_vlm._sse import DEFAULT_MAX_EVENT_BYTES
+from langchain_hf_vlm._streaming import astream_chunks, provider_header, stream_chunks
 from langchain_hf_vlm._transport import PreparedRequest, Transport
-from langchain_hf_vlm.errors import IncompleteStreamError
 
-_IMAGE_FIELDS = {
-    "max_pixels": "image_max_pixels",
-    "max_side": "image_max_side",
-    "fetch_timeout": "image_fetch_timeout",
-    "fetch_max_bytes": "image_fetch_max_bytes",
-    "max_input_pixels": "image_max_input_pixels",
-    "jpeg_quality": "image_jpeg_quality",
-    "cache_bytes": "image_cache_bytes",
-}
-"""ImageSettings attribute -> the model field that sets it."""
+_token_from_env = secret_from_env("HF_TOKEN", default=None)
+_PROFILE = ModelProfile(
+    text_inputs=True,
+    image_inputs=True,
+    image_url_inputs=True,
+    pdf_inputs=False,
+    audio_inputs=False,
+    video_inputs=False,
+    text_outputs=True,
+    tool_calling=True,
+    tool_choice=True,
+    structured_output=True,
+)
 
 
 class ChatHuggingFaceVLM(BaseChatModel):
@@ -81,6 +80,20 @@ class ChatHuggingFaceVLM(BaseChatModel):
                 ])
             ])
             print(answer.text, answer.usage_metadata)
+
+    Lifecycle: ``close()`` / ``await aclose()``, or ``with`` / ``async with``, release the
+    connections of the clients the model made (``http_client`` and ``http_async_client`` stay
+    open: they are yours).
+
+    Pickling (Ray, Dask, multiprocessing, Spark): a model pickles with its configuration; its
+    connections and image cache are rebuilt on first use. A token the model read from the
+    environment (``HF_TOKEN``, the hub login) is not pickled: the unpickled model reads its own
+    worker's environment. An ``api_key`` passed explicitly is pickled (in clear text, as the
+    worker needs it); to keep it out of pickles, do not pass it: set ``HF_TOKEN`` in the
+    workers' environment, or, for another server's key, name its variable in ``api_key_env``.
+    A model holding ``http_client`` or ``http_async_client`` refuses to pickle (clients cannot
+    travel): configure proxies and CAs through the environment (``HTTPS_PROXY``,
+    ``SSL_CERT_FILE``) instead.
     """
 
     model: str
@@ -93,16 +106,31 @@ class ChatHuggingFaceVLM(BaseChatModel):
     backend: Backend = "auto"
     """Server dialect: "auto" infers it from ``base_url`` (router, Inference Endpoints: TGI,
     anything else: plain OpenAI-compatible); set "tgi" or "vllm" for self-hosted servers."""
-    api_key: SecretStr | None = Field(default_factory=secret_from_env("HF_TOKEN", default=None))
-    """Token. Defaults to ``HF_TOKEN``, which is only ever sent to Hugging Face hosts."""
+    api_key: SecretStr | None = Field(default_factory=_token_from_env)
+    """Token. Defaults to ``HF_TOKEN``, which is only ever sent to Hugging Face hosts; a key
+    passed explicitly goes to ``base_url`` whatever its host."""
+    api_key_env: str | None = None
+    """Name of an environment variable holding the key, read at each request (so it is never
+    pickled): for a server other than Hugging Face's, whose key should stay out of pickles.
+    Like an explicit ``api_key``, it goes to ``base_url`` whatever its host."""
     bill_to: str | None = None
     """Organisation to bill on the router (``X-HF-Bill-To``)."""
-    timeout: float | None = 120.0
+    timeout: float | None = Field(default=120.0, gt=0)
     """Seconds allowed to connect, for the first byte, and between stream chunks; also how
     long, from the first attempt, to keep retrying a server that is starting up."""
-    max_retries: int = 2
+    max_retries: int = Field(default=2, ge=0)
     """Retries on 429, 502, 503, 504, connection failures and timeouts. A 503 from a server
     that is starting up is retried beyond this, within ``timeout``."""
+    request_timeout: float | None = Field(default=DEFAULT_REQUEST_TIMEOUT, gt=0)
+    """Seconds for the whole call, all attempts and the waits between them included (None: no
+    limit). Bounds what ``timeout`` cannot: a server that trickles bytes or sends keep-alive
+    comments forever. In a stream, ``timeout`` counts between data events: comments do not
+    reset it."""
+    max_response_bytes: int | None = Field(default=DEFAULT_MAX_RESPONSE_BYTES, gt=0)
+    """An answer (after decompression), or a whole stream, larger than this is refused with
+    ``ResponseTooLargeError`` (None: no limit)."""
+    max_stream_event_bytes: int | None = Field(default=DEFAULT_MAX_EVENT_BYTES, gt=0)
+    """One stream event (or line) larger than this is refused (None: no limit)."""
     wait_for_scale_up: bool | None = None
     """Treat ``base_url`` as an Inference Endpoint that may be scaled to zero: send
     ``X-Scale-Up-Timeout`` (so that its proxy holds the request while a replica starts) and
@@ -126,27 +154,39 @@ class ChatHuggingFaceVLM(BaseChatModel):
     """Stream even for ``invoke`` (the result is the same; tokens reach callbacks early)."""
     stream_usage: bool = True
     """Ask for token usage when streaming (all backends; the server may ignore it)."""
-    image_max_pixels: int | None = DEFAULT_MAX_PIXELS
+    image_max_pixels: int | None = Field(default=DEFAULT_MAX_PIXELS, gt=0)
     """Larger images are downscaled (aspect ratio kept) to at most this many pixels."""
-    image_max_side: int | None = DEFAULT_MAX_SIDE
+    image_max_side: int | None = Field(default=DEFAULT_MAX_SIDE, gt=0)
     """Larger images are downscaled so that neither side exceeds this many pixels."""
-    max_request_bytes: int | None = None
+    max_request_bytes: int | None = Field(default=None, gt=0)
     """Refuse, before sending, a request body estimated above this size (None: the
     backend's known limit, e.g. TGI's 2 MB)."""
     fetch_image_urls: bool = False
     """Download http(s) image URLs on the client and send them inline (for servers that
-    cannot reach the image host)."""
-    image_fetch_timeout: float = DEFAULT_FETCH_TIMEOUT
+    cannot reach the image host). Loopback, private, link-local and other non-public
+    addresses are refused (see ``image_fetch_allow_private``)."""
+    image_fetch_allow_private: bool = False
+    """Let client-side image downloads connect to loopback, private, link-local, multicast and
+    reserved addresses (a local image host). Off by default: image URLs may come from users,
+    and would otherwise reach cloud metadata (169.254.169.254) or internal services."""
+    image_fetch_timeout: float = Field(default=DEFAULT_FETCH_TIMEOUT, gt=0)
     """Seconds allowed for a client-side image download (each wait, and the whole)."""
-    image_fetch_max_bytes: int = DEFAULT_FETCH_MAX_BYTES
+    image_fetch_max_bytes: int = Field(default=DEFAULT_FETCH_MAX_BYTES, gt=0)
     """A client-side image download larger than this is stopped and refused."""
-    image_max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS
+    image_max_input_pixels: int = Field(default=DEFAULT_MAX_INPUT_PIXELS, gt=0)
     """Images whose header claims more pixels are refused undecoded (decompression bombs)."""
-    image_jpeg_quality: int = DEFAULT_JPEG_QUALITY
+    image_jpeg_quality: int = Field(default=DEFAULT_JPEG_QUALITY, ge=1, le=95)
     """Quality (1-95) of images re-encoded as JPEG."""
-    image_cache_bytes: int = DEFAULT_CACHE_BYTES
+    image_cache_bytes: int = Field(default=DEFAULT_CACHE_BYTES, ge=0)
     """Budget of the cache of prepared images, so that turn N of a conversation does not
     prepare turn 1's images again (0: no cache)."""
+
+    http_client: httpx.Client | None = Field(default=None, exclude=True)
+    """Your own ``httpx.Client`` (proxies, custom CAs, mTLS, event hooks) for synchronous
+    calls. The model's timeout and retries still apply to each request; the client stays
+    yours: ``close()`` leaves it open. A model holding one cannot be pickled."""
+    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
+    """Your own ``httpx.AsyncClient`` for asynchronous calls; as ``http_client``."""
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
 
@@ -155,15 +195,11 @@ class ChatHuggingFaceVLM(BaseChatModel):
     _images: ImagePipeline | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _check_configuration(self) -> Self:
-        _check_provider(self.provider, self.model, self.base_url)
+    def _check_combinations(self) -> ChatHuggingFaceVLM:
+        check_provider(self.provider, self.model, self.base_url)
         self._endpoint = resolve_endpoint(self.base_url, self.backend, self.wait_for_scale_up)
-        try:  # invalid image settings fail here, not at the first request
-            self._image_settings()
-        except ValueError as exc:
-            # ImageSettings names its own attributes; name the model's fields instead
-            setting, _, rest = str(exc).partition(" ")
-            raise ValueError(f"{_IMAGE_FIELDS.get(setting, setting)} {rest}") from None
+        if self.api_key_env is not None and "api_key" in self.model_fields_set:
+            raise ValueError("pass either api_key or api_key_env, not both")
         clashes = sorted(set(self.extra_body) & {*SAMPLING_PARAMETERS, "model", "messages"})
         if clashes:
             raise ValueError(
@@ -171,8 +207,6 @@ class ChatHuggingFaceVLM(BaseChatModel):
             )
         if self.bill_to and not self._endpoint.hf_host:
             raise ValueError(f"bill_to applies to Hugging Face hosts only, not to {self.base_url}")
-        if self.max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
         return self
 
     # ---- LangChain conventions
@@ -188,7 +222,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
             "provider": self.provider,
             "base_url": self.base_url,
             "backend": self.endpoint.dialect.name,
-            **self._parameters(),
+            **_request.parameters(self),
         }
 
     @classmethod
@@ -204,35 +238,12 @@ class ChatHuggingFaceVLM(BaseChatModel):
         return {"api_key": "HF_TOKEN"}
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
-        params = LangSmithParams(
-            ls_provider=MODEL_PROVIDER,
-            ls_model_name=kwargs.get("model") or self.model,
-            ls_model_type="chat",
-        )
-        temperature = kwargs.get("temperature", self.temperature)
-        if temperature is not None:
-            params["ls_temperature"] = temperature
-        max_tokens = kwargs.get("max_tokens", self.max_tokens)
-        if max_tokens is not None:
-            params["ls_max_tokens"] = max_tokens
-        stop = stop or kwargs.get("stop") or self.stop
-        if stop:
-            params["ls_stop"] = stop
-        return params
+        return _request.ls_params(self, stop, kwargs)
 
     def _resolve_model_profile(self) -> ModelProfile | None:
-        return ModelProfile(
-            text_inputs=True,
-            image_inputs=True,
-            image_url_inputs=True,
-            pdf_inputs=False,
-            audio_inputs=False,
-            video_inputs=False,
-            text_outputs=True,
-            tool_calling=True,
-            tool_choice=True,
-            structured_output=True,
-        )
+        return _PROFILE
+
+    # ---- live parts, made on first use (and again after unpickling)
 
     @property
     def endpoint(self) -> Endpoint:
@@ -245,104 +256,104 @@ class ChatHuggingFaceVLM(BaseChatModel):
             self._endpoint = endpoint
         return endpoint
 
-    # ---- request assembly (shared by sync and async)
-
-    def _parameters(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in SAMPLING_PARAMETERS}
-
-    def _wire_model(self, override: str | None) -> str:
-        model = override or self.model
-        if self.provider and self.provider != "auto" and ":" not in model:
-            return f"{model}:{self.provider}"
-        return model
-
     @property
     def images(self) -> ImagePipeline:
         """The image pipeline: sizing, re-encoding, URL fetching and the request size guard."""
         images = self._images
         if images is None:
-            images = ImagePipeline(self._image_settings())
+            images = ImagePipeline(_request.image_settings(self))
             self._images = images
         return images
-
-    def _image_settings(self) -> ImageSettings:
-        return ImageSettings(
-            max_pixels=self.image_max_pixels,
-            max_side=self.image_max_side,
-            max_request_bytes=self.max_request_bytes or self.endpoint.dialect.max_request_bytes,
-            fetch_urls=self.fetch_image_urls,
-            fetch_timeout=self.image_fetch_timeout,
-            fetch_max_bytes=self.image_fetch_max_bytes,
-            max_input_pixels=self.image_max_input_pixels,
-            jpeg_quality=self.image_jpeg_quality,
-            cache_bytes=self.image_cache_bytes,
-        )
-
-    def _needs_dialect(self, kwargs: Mapping[str, Any]) -> bool:
-        # The keys first: they are plain dict lookups, the endpoint a pydantic private attribute.
-        return ("response_format" in kwargs or "tools" in kwargs) and not (
-            self.endpoint.dialect_known
-        )
-
-    def _identify(self, kwargs: Mapping[str, Any]) -> None:
-        if self._needs_dialect(kwargs):
-            info = self.transport.probe(self.endpoint.info_url, self._probe_headers())
-            self._endpoint = self.endpoint.identified(info)
-
-    async def _aidentify(self, kwargs: Mapping[str, Any]) -> None:
-        if self._needs_dialect(kwargs):
-            info = await self.transport.aprobe(self.endpoint.info_url, self._probe_headers())
-            self._endpoint = self.endpoint.identified(info)
-
-    def _probe_headers(self) -> dict[str, str]:
-        token = bearer_token(self.endpoint, self.api_key, "api_key" in self.model_fields_set)
-        return request_headers(
-            self.endpoint, token, bill_to=None, default_headers=self.default_headers
-        )
-
-    def _request(
-        self,
-        wire_messages: list[dict[str, Any]],
-        stop: list[str] | None,
-        stream: bool,
-        kwargs: Any,
-    ) -> PreparedRequest:
-        call_kwargs = dict(kwargs)
-        override = call_kwargs.pop("model", None)
-        stream_usage = call_kwargs.pop("stream_usage", self.stream_usage)
-        if stop is not None:
-            call_kwargs["stop"] = stop
-        endpoint = self.endpoint
-        body = build_payload(
-            model=self._wire_model(override),
-            messages=wire_messages,
-            parameters=self._parameters(),
-            extra_body=self.extra_body,
-            call_kwargs=call_kwargs,
-            stream=stream,
-            stream_usage=stream_usage,
-            dialect=endpoint.dialect,
-        )
-        token = bearer_token(endpoint, self.api_key, "api_key" in self.model_fields_set)
-        headers = request_headers(
-            endpoint, token, bill_to=self.bill_to, default_headers=self.default_headers
-        )
-        headers = endpoint.with_scale_up_header(headers, self.timeout)
-        data = body_bytes(body)
-        return PreparedRequest(endpoint.url, headers, data, stream, endpoint.scales_to_zero)
 
     @property
     def transport(self) -> Transport:
         transport = self._transport
         if transport is None:
-            transport = Transport(timeout=self.timeout, max_retries=self.max_retries)
+            transport = Transport(
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+                http_client=self.http_client,
+                http_async_client=self.http_async_client,
+                limits=Limits(
+                    timeout=self.timeout,
+                    request_timeout=self.request_timeout,
+                    max_response_bytes=self.max_response_bytes,
+                    max_event_bytes=self.max_stream_event_bytes,
+                ),
+            )
             self._transport = transport
         return transport
 
     def close(self) -> None:
-        """Release the HTTP connections of the synchronous client."""
+        """Close the synchronous connections the model opened (not ``http_client``)."""
         if self._transport is not None:
             self._transport.close()
+
+    async def aclose(self) -> None:
+        """Close the connections the model opened: the synchronous ones and this event loop's
+        (not ``http_client`` or ``http_async_client``)."""
+        if self._transport is not None:
+            await self._transport.aclose()
+
+    def __enter__(self) -> ChatHuggingFaceVLM:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> ChatHuggingFaceVLM:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __getstate__(self) -> dict[Any, Any]:
+        if self.http_client is not None or self.http_async_client is not None:
+            raise TypeError(
+                "a ChatHuggingFaceVLM holding http_client or http_async_client cannot be "
+                "pickled (HTTP clients cannot travel); build the model on the worker, or "
+                "configure proxies and certificates through HTTPS_PROXY and SSL_CERT_FILE"
+            )
+        state = super().__getstate__()
+        private = dict(state["__pydantic_private__"] or {})
+        private.update(_transport=None, _images=None)
+        fields = dict(state["__dict__"])
+        if "api_key" not in self.model_fields_set:  # from the environment: the worker's own
+            fields["api_key"] = None
+        return {**state, "__dict__": fields, "__pydantic_private__": private}
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        if "api_key" not in self.model_fields_set:
+            self.__dict__["api_key"] = _token_from_env()
+
+    # ---- the request, shared by sync and async; only image preparation and probes differ
+
+    def _prepare(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Any, *, stream: bool
+    ) -> PreparedRequest:
+        wire = to_wire_messages(messages)
+        with locate_image_errors(messages):
+            self.images.prepare(wire)
+        if _request.needs_dialect(self, kwargs):
+            self._endpoint = self.transport.identify(self.endpoint, _request.probe_headers(self))
+        return _request.build_request(self, wire, stop, kwargs, stream=stream)
+
+    async def _aprepare(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Any, *, stream: bool
+    ) -> PreparedRequest:
+        wire = to_wire_messages(messages)
+        with locate_image_errors(messages):
+            await self.images.aprepare(wire)
+        if _request.needs_dialect(self, kwargs):
+            headers = _request.probe_headers(self)
+            self._endpoint = await self.transport.aidentify(self.endpoint, headers)
+        return _request.build_request(self, wire, stop, kwargs, stream=stream)
 
     # ---- the four entry points
 
@@ -353,13 +364,13 @@ class ChatHuggingFaceVLM(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        wire = to_wire_messages(messages)
-        with locate_image_errors(messages):
-            self.images.prepare(wire)
-        self._identify(kwargs)
-        request = self._request(wire, stop, False, kwargs)
+        request = self._prepare(messages, stop, kwargs, stream=False)
         answer = self.transport.post(request, retry_reporter(run_manager))
-        return chat_result(answer.body, inference_provider=_provider_header(answer.headers))
+        return chat_result(
+            answer.body,
+            inference_provider=provider_header(answer.headers),
+            request_id=request_id(answer.headers),
+        )
 
     async def _agenerate(
         self,
@@ -368,13 +379,13 @@ class ChatHuggingFaceVLM(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        wire = to_wire_messages(messages)
-        with locate_image_errors(messages):
-            await self.images.aprepare(wire)
-        await self._aidentify(kwargs)
-        request = self._request(wire, stop, False, kwargs)
+        request = await self._aprepare(messages, stop, kwargs, stream=False)
         answer = await self.transport.apost(request, retry_reporter(run_manager))
-        return chat_result(answer.body, inference_provider=_provider_header(answer.headers))
+        return chat_result(
+            answer.body,
+            inference_provider=provider_header(answer.headers),
+            request_id=request_id(answer.headers),
+        )
 
     def _stream(
         self,
@@ -383,21 +394,8 @@ class ChatHuggingFaceVLM(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        wire = to_wire_messages(messages)
-        with locate_image_errors(messages):
-            self.images.prepare(wire)
-        self._identify(kwargs)
-        request = self._request(wire, stop, True, kwargs)
-        events = self.transport.stream(request, retry_reporter(run_manager))
-        session = _StreamSession()
-        try:
-            for event in events:
-                yield from session.feed(event)
-        except ModelError as exc:
-            raise session.broken(exc) from exc
-        finally:
-            events.close()
-        yield session.finish()
+        request = self._prepare(messages, stop, kwargs, stream=True)
+        yield from stream_chunks(self.transport.stream(request, retry_reporter(run_manager)))
 
     async def _astream(
         self,
@@ -406,24 +404,13 @@ class ChatHuggingFaceVLM(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        wire = to_wire_messages(messages)
-        with locate_image_errors(messages):
-            await self.images.aprepare(wire)
-        await self._aidentify(kwargs)
-        request = self._request(wire, stop, True, kwargs)
-        events = self.transport.astream(request, retry_reporter(run_manager))
-        session = _StreamSession()
-        try:
-            async for event in events:
-                for chunk in session.feed(event):
-                    yield chunk
-        except ModelError as exc:
-            raise session.broken(exc) from exc
-        finally:
-            await events.aclose()
-        yield session.finish()
+        request = await self._aprepare(messages, stop, kwargs, stream=True)
+        async for chunk in astream_chunks(
+            self.transport.astream(request, retry_reporter(run_manager))
+        ):
+            yield chunk
 
-    # ---- tools
+    # ---- tools and structured output
 
     def bind_tools(
         self,
@@ -481,112 +468,6 @@ class ChatHuggingFaceVLM(BaseChatModel):
         """
         if kwargs:
             raise ValueError(f"unsupported arguments: {sorted(kwargs)}")
-        if method not in _structured.METHODS:
-            raise ValueError(f"method must be one of {_structured.METHODS}, got {method!r}")
-        output_format = {
-            "kwargs": {"method": method, "strict": strict},
-            "schema": _structured.schema_function(schema),
-        }
-        llm: Runnable[LanguageModelInput, Any]
-        if method == "function_calling":
-            name = _structured.schema_function(schema)["name"]
-            llm = self.bind_tools(
-                [schema],
-                tool_choice=name,
-                strict=strict,
-                ls_structured_output_format=output_format,
-            )
-        elif method == "json_schema":
-            llm = self.bind(
-                response_format=_structured.json_schema_format(schema, strict),
-                ls_structured_output_format=output_format,
-            )
-        else:
-            llm = self.bind(
-                response_format={"type": "json_object"},
-                ls_structured_output_format=output_format,
-            )
-        parser = _structured.output_parser(schema, method)
-        if include_raw:
-            return _structured.with_raw(llm, parser)
-        return llm | parser
-
-
-class _StreamSession:
-    """State of one streamed answer, shared by the sync and async paths."""
-
-    def __init__(self) -> None:
-        self.assembler: StreamAssembler | None = None
-        self.delivered: list[ChatGenerationChunk] = []
-
-    def feed(self, event: Any) -> list[ChatGenerationChunk]:
-        if not isinstance(event, dict):
-            if self.assembler is None:
-                self.assembler = StreamAssembler(inference_provider=_provider_header(event))
-            return []
-        assert self.assembler is not None
-        chunks = self.assembler.feed(event)
-        self.delivered += chunks
-        return chunks
-
-    def partial(self) -> AIMessageChunk | None:
-        if not self.delivered:
-            return None
-        first, *rest = (chunk.message for chunk in self.delivered)
-        merged = first + rest if rest else first
-        return merged if isinstance(merged, AIMessageChunk) else None
-
-    def broken(self, error: ModelError) -> ModelError:
-        if not self.delivered:
-            return error
-        if isinstance(error, IncompleteStreamError):
-            error.partial_message = self.partial()
-            return error
-        return IncompleteStreamError(
-            f"the stream broke off after {len(self.delivered)} chunks: {error}",
-            partial_message=self.partial(),
+        return _structured.structured_output(
+            self, schema, method=method, include_raw=include_raw, strict=strict
         )
-
-    def finish(self) -> ChatGenerationChunk:
-        if self.assembler is None or not self.assembler.finished:
-            raise IncompleteStreamError(
-                "the stream ended without a finish reason; the answer may be incomplete",
-                partial_message=self.partial(),
-            )
-        return self.assembler.final()
-
-
-def _provider_header(headers: Mapping[str, str]) -> str | None:
-    return headers.get("x-inference-provider")
-
-
-def _check_provider(provider: str | None, model: str, base_url: str | None) -> None:
-    if provider in (None, "auto"):
-        return
-    if base_url is not None:
-        raise ValueError(
-            f"provider={provider!r} selects a provider on the Hugging Face router; it cannot be "
-            "combined with base_url"
-        )
-    if ":" in model:
-        raise ValueError(
-            f"model {model!r} already names a provider or policy after ':'; drop provider="
-        )
-    if provider in REMOVED_PROVIDERS:
-        raise ValueError(
-            f"provider {provider!r} was removed from Hugging Face Inference Providers; "
-            f"valid providers: {', '.join(valid_providers())}"
-        )
-    if provider in ROUTER_POLICIES:
-        return
-    valid = valid_providers()
-    if provider not in valid:
-        raise ValueError(f"unknown provider {provider!r}; valid providers: {', '.join(valid)}")
-
-
-def valid_providers() -> list[str]:
-    """Providers that serve chat completions, as huggingface_hub knows them, plus policies."""
-    from huggingface_hub.inference._providers import PROVIDERS
-
-    names = sorted(name for name, tasks in PROVIDERS.items() if "conversational" in tasks)
-    return [*ROUTER_POLICIES, *names]

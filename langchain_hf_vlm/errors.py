@@ -4,15 +4,40 @@ HTTP failures are raised as langchain-core's standard model errors, each also a 
 huggingface_hub's ``HfHubHTTPError`` so that code catching either keeps working. Every HTTP
 error carries ``status_code``, the server's own message (``server_message``) and the request
 id (``request_id``) when the server sent one.
+
+The tree (langchain-core / huggingface_hub bases in brackets)::
+
+    ValueError
+    ├── InvalidContentError              bad input, raised before anything is sent
+    └── MissingTokenError                [ModelAuthenticationError] no token for the router
+    HuggingFaceVLMHTTPError              [HfHubHTTPError, ModelError] an HTTP error answer
+    ├── AuthenticationError              401 [ModelAuthenticationError]
+    ├── PermissionDeniedError            402, 403 [ModelPermissionDeniedError]
+    ├── InvalidRequestError              400, 413, 422 [ModelInvalidRequestError]
+    │   └── ContextOverflowError         the input does not fit [ContextOverflowError]
+    ├── NotFoundError                    404 [ModelNotFoundError]
+    ├── RateLimitError                   429, with ``retry_after`` [ModelRateLimitError]
+    └── APIError                         unexpected answers [ModelAPIError]
+        └── InternalServerError          5xx: the server failed to answer
+    APIConnectionError                   unreachable, connection broke [ModelConnectionError]
+    APITimeoutError                      with ``phase`` [ModelTimeoutError]
+    MalformedResponseError               a 2xx answer that is no chat completion [ModelAPIError]
+    ResponseTooLargeError                larger than the model's read limits [ModelAPIError]
+    IncompleteStreamError                stream broke off, with ``partial_message`` [ModelAPIError]
+
+``ContextOverflow`` is the deprecated former name of ``ContextOverflowError``.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any, Literal
 
 from huggingface_hub.errors import HfHubHTTPError
 from langchain_core.exceptions import (
-    ContextOverflowError,
+    ContextOverflowError as _CoreContextOverflowError,
+)
+from langchain_core.exceptions import (
     ModelAPIError,
     ModelAuthenticationError,
     ModelConnectionError,
@@ -100,7 +125,7 @@ class InvalidRequestError(HuggingFaceVLMHTTPError, ModelInvalidRequestError):
     """400, 413, 422: the server rejected the request as invalid."""
 
 
-class ContextOverflow(InvalidRequestError, ContextOverflowError):
+class ContextOverflowError(InvalidRequestError, _CoreContextOverflowError):
     """The server said the input does not fit the model's context."""
 
 
@@ -115,7 +140,12 @@ class RateLimitError(HuggingFaceVLMHTTPError, ModelRateLimitError):
 
 
 class APIError(HuggingFaceVLMHTTPError, ModelAPIError):
-    """5xx or any other unexpected status: the server failed to answer."""
+    """An unexpected answer: a status without a class of its own, an error in a 200 answer,
+    non-JSON content; the base of :class:`InternalServerError`."""
+
+
+class InternalServerError(APIError):
+    """5xx: the server failed to answer (after the retries of 502, 503 and 504)."""
 
 
 class APIConnectionError(ModelConnectionError):
@@ -123,10 +153,14 @@ class APIConnectionError(ModelConnectionError):
 
 
 class APITimeoutError(ModelTimeoutError):
-    """The request timed out; ``phase`` says where: connect, first byte, or between chunks."""
+    """The request timed out; ``phase`` says where: connect, first byte, between chunks (no
+    data event within ``timeout``), or ``request`` (the call outlasted ``request_timeout``)."""
 
     def __init__(
-        self, message: str, *, phase: Literal["connect", "first_byte", "between_chunks", "write"]
+        self,
+        message: str,
+        *,
+        phase: Literal["connect", "first_byte", "between_chunks", "write", "request"],
     ) -> None:
         super().__init__(message)
         self.phase = phase
@@ -172,8 +206,40 @@ class MalformedResponseError(ModelAPIError):
         self.request_id = request_id
 
 
+class ResponseTooLargeError(ModelAPIError):
+    """The answer, one stream event, or the whole stream is larger than the model allows;
+    reading stopped there.
+
+    Attributes:
+        limit: The limit in bytes.
+        setting: The model field that sets it.
+    """
+
+    def __init__(self, message: str, *, limit: int, setting: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.setting = setting
+
+
 class MissingTokenError(ModelAuthenticationError, ValueError):
     """No Hugging Face token was found for a request that needs one."""
+
+
+def deprecated_alias(name: str) -> type[ContextOverflowError]:
+    """The class a deprecated name stands for, with a warning pointing at the caller's caller."""
+    if name != "ContextOverflow":
+        raise AttributeError(name)
+    warnings.warn(
+        "ContextOverflow is deprecated; use ContextOverflowError", DeprecationWarning, stacklevel=3
+    )
+    return ContextOverflowError
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        return deprecated_alias(name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
 
 
 __all__ = [
@@ -181,9 +247,10 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AuthenticationError",
-    "ContextOverflow",
+    "ContextOverflowError",
     "HuggingFaceVLMHTTPError",
     "IncompleteStreamError",
+    "InternalServerError",
     "InvalidContentError",
     "InvalidRequestError",
     "MalformedResponseError",
@@ -191,4 +258,5 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
 ]

@@ -27,7 +27,7 @@ from langchain_hf_vlm import (
     ChatHuggingFaceVLM,
     IncompleteStreamError,
 )
-from langchain_hf_vlm import _transport as transport_module
+from langchain_hf_vlm import _retry as retry_module
 from langchain_hf_vlm._transport import PreparedRequest, Transport
 from langchain_hf_vlm.errors import (
     APIConnectionError,
@@ -58,7 +58,7 @@ def server() -> Iterator[ChatServer]:
 @pytest.fixture
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Plain exponential backoff in milliseconds instead of half-seconds."""
-    monkeypatch.setattr(transport_module, "_BASE_DELAY", 0.002)
+    monkeypatch.setattr(retry_module, "_BASE_DELAY", 0.002)
 
 
 def _model(server: ChatServer, **fields: Any) -> ChatHuggingFaceVLM:
@@ -230,7 +230,7 @@ def test_retry_after_is_capped(server: ChatServer) -> None:
     server.enqueue(Fault("retry_after", value="3600"))
     with pytest.raises(_Abort) as info:
         Transport(timeout=5, max_retries=2).post(_prepared(server), on_retry=_abort_on_retry)
-    assert info.value.delay == transport_module.MAX_RETRY_AFTER == 60.0
+    assert info.value.delay == retry_module.MAX_RETRY_AFTER == 60.0
 
 
 def test_retry_after_http_date_is_honoured(server: ChatServer) -> None:
@@ -249,7 +249,7 @@ def test_backoff_grows_exponentially_with_jitter(server: ChatServer, fast_backof
     )
     assert answer.body["choices"][0]["message"]["content"] == _echo()
     assert [attempt for _, attempt in waits] == [1, 2, 3]
-    base = transport_module._BASE_DELAY
+    base = retry_module._BASE_DELAY
     for delay, attempt in waits:
         full = base * 2 ** (attempt - 1)
         assert full / 2 <= delay <= full
@@ -626,7 +626,7 @@ def test_waiting_for_a_starting_server_stops_within_the_timeout(
 ) -> None:
     # Waits of at most 50 ms: the 0.5 s budget runs out long before the endpoint would wake
     # (after 100 answers), so a client that ignored the budget gets an answer and fails here.
-    monkeypatch.setattr(transport_module, "_MAX_DELAY", 0.05)
+    monkeypatch.setattr(retry_module, "_MAX_DELAY", 0.05)
     server.enqueue(_waking(repeat=100))
     model = _model(server, max_retries=1, timeout=0.5, wait_for_scale_up=True)
     with pytest.raises(APIError) as info:

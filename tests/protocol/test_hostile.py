@@ -29,7 +29,6 @@ CAPS: dict[str, Any] = {
 WALL_SECONDS = 20.0
 HEADROOM_MB = 400
 ANSWER = "Hello brave new world"
-TRANSPORT = "the transport's part of issue 15 (phase B)"
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,6 @@ class Case:
     name: str
     modes: tuple[str, ...]
     check: Callable[[Outcome], None]
-    pending: str | None = None  # xfail reason until the behaviour lands
 
 
 def answer(content: str = ANSWER, **fields: Any) -> Callable[[Outcome], None]:
@@ -76,26 +74,25 @@ USAGE = {"input_tokens": 7, "output_tokens": 4, "total_tokens": 11}
 
 CASES = [
     # [DONE] ends the stream, and a stream ended by it is complete
-    Case("done-then-hang", STREAMS, answer(finish_reason="stop"), TRANSPORT),
-    Case("done-then-pings", STREAMS, answer(finish_reason="stop"), TRANSPORT),
-    Case("snowflake", STREAMS, answer(finish_reason=None, usage=USAGE), TRANSPORT),
+    Case("done-then-hang", STREAMS, answer(finish_reason="stop")),
+    Case("done-then-pings", STREAMS, answer(finish_reason="stop")),
+    Case("snowflake", STREAMS, answer(finish_reason=None, usage=USAGE)),
     Case("no-done-no-finish", STREAMS, error("IncompleteStreamError", "without a finish reason")),
     Case(
         "openrouter-midstream-error",
         STREAMS,
         error("IncompleteStreamError", "Token limit reached", status_code=400),
-        TRANSPORT,
     ),
     # time
-    Case("pings-forever", STREAMS, TIMEOUT, TRANSPORT),
-    Case("content-then-pings", STREAMS, error("IncompleteStreamError", "timed out"), TRANSPORT),
-    Case("sse-trickle", STREAMS, TIMEOUT, TRANSPORT),
-    Case("body-trickle", CALLS, TIMEOUT, TRANSPORT),
-    Case("header-trickle", (*CALLS, "stream"), TIMEOUT, TRANSPORT),
+    Case("pings-forever", STREAMS, TIMEOUT),
+    Case("content-then-pings", STREAMS, error("IncompleteStreamError", "timed out")),
+    Case("sse-trickle", STREAMS, TIMEOUT),
+    Case("body-trickle", CALLS, TIMEOUT),
+    Case("header-trickle", (*CALLS, "stream"), TIMEOUT),
     # memory
-    Case("huge-body", CALLS, TOO_LARGE, TRANSPORT),
-    Case("gzip-bomb", CALLS, TOO_LARGE, TRANSPORT),
-    Case("gigabyte-sse-line", STREAMS, TOO_LARGE, TRANSPORT),
+    Case("huge-body", CALLS, TOO_LARGE),
+    Case("gzip-bomb", CALLS, TOO_LARGE),
+    Case("gigabyte-sse-line", STREAMS, TOO_LARGE),
     Case(
         "error-500-gigabyte",
         ("invoke", "stream"),
@@ -105,40 +102,36 @@ CASES = [
             status_code=500,
             request_id="req-500",
         ),
-        TRANSPORT,
     ),
     # secrets
     Case(
         "echo-auth-401",
         ("invoke", "stream"),
         error("AuthenticationError", status_code=401),
-        TRANSPORT,
     ),
     Case(
         "echo-auth-503",
         ("invoke",),
         error(("InternalServerError", "APIError"), status_code=503),
-        TRANSPORT,
     ),
     Case(
         "echo-auth-stream-error",
         ("stream",),
         error("IncompleteStreamError", "bad header"),
-        TRANSPORT,
     ),
     # every failure a package error, and the right one
-    Case("redirect-loop", ("invoke", "stream"), error("APIError", "redirect"), TRANSPORT),
+    Case("redirect-loop", ("invoke", "stream"), error("APIError", "redirect")),
     Case(
         "llama-context-overflow",
         ("invoke",),
         error(("ContextOverflowError", "ContextOverflow"), "context size", status_code=400),
     ),
-    Case("no-choices", CALLS, MALFORMED, TRANSPORT),
-    Case("empty-choices", ("invoke",), MALFORMED, TRANSPORT),
-    Case("null-choice", ("invoke",), MALFORMED, TRANSPORT),
-    Case("string-choice", ("invoke",), MALFORMED, TRANSPORT),
-    Case("content-42", ("invoke",), MALFORMED, TRANSPORT),
-    Case("deep-nesting", CALLS, error(("APIError", "MalformedResponseError")), TRANSPORT),
+    Case("no-choices", CALLS, MALFORMED),
+    Case("empty-choices", ("invoke",), MALFORMED),
+    Case("null-choice", ("invoke",), MALFORMED),
+    Case("string-choice", ("invoke",), MALFORMED),
+    Case("content-42", ("invoke",), MALFORMED),
+    Case("deep-nesting", CALLS, error(("APIError", "MalformedResponseError"))),
     Case("not-json", ("invoke",), error("APIError", "non-JSON", status_code=200)),
     Case("json-list", ("invoke",), error("APIError", status_code=200)),
     Case("usage-1e400", ("invoke",), answer(usage=None)),
@@ -173,16 +166,7 @@ def outcomes() -> dict[tuple[str, str], Outcome]:
 
 
 @pytest.mark.parametrize(
-    ("case", "mode"),
-    [
-        pytest.param(
-            case,
-            mode,
-            id=f"{case.name}-{mode}",
-            marks=[pytest.mark.xfail(reason=case.pending, strict=True)] if case.pending else [],
-        )
-        for case, mode in RUNS
-    ],
+    ("case", "mode"), [pytest.param(case, mode, id=f"{case.name}-{mode}") for case, mode in RUNS]
 )
 def test_hostile_server(case: Case, mode: str, outcomes: dict[tuple[str, str], Outcome]) -> None:
     outcome = outcomes[case.name, mode]
@@ -191,7 +175,6 @@ def test_hostile_server(case: Case, mode: str, outcomes: dict[tuple[str, str], O
     case.check(outcome)
 
 
-@pytest.mark.xfail(reason=TRANSPORT, strict=True)
 def test_a_retried_503_that_echoes_the_token_logs_no_token(
     outcomes: dict[tuple[str, str], Outcome],
 ) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -9,11 +12,14 @@ from huggingface_hub import constants
 from langchain_core.exceptions import ModelAuthenticationError
 from pydantic import SecretStr
 
+from langchain_hf_vlm import ChatHuggingFaceVLM, _request
 from langchain_hf_vlm._auth import bearer_token, request_headers
 from langchain_hf_vlm._backends import (
     DIALECTS,
+    FINGERPRINTS,
     ROUTER_URL,
     Backend,
+    Dialect,
     Endpoint,
     chat_completions_url,
     is_hf_host,
@@ -121,7 +127,8 @@ def test_resolve_endpoint(
     ],
 )
 def test_info_url(base_url: str, info_url: str) -> None:
-    assert resolve_endpoint(base_url, "auto").info_url == info_url
+    (tgi,) = FINGERPRINTS
+    assert resolve_endpoint(base_url, "auto").root + tgi.route == info_url
 
 
 @pytest.mark.parametrize(
@@ -135,7 +142,8 @@ def test_info_url(base_url: str, info_url: str) -> None:
 )
 def test_identified_settles_the_dialect(info: object, dialect: str) -> None:
     guessed = resolve_endpoint("http://127.0.0.1:8080", "auto")
-    settled = guessed.identified(info)
+    (tgi,) = FINGERPRINTS
+    settled = guessed.identified(tgi.dialect if tgi.matches(info) else None)
     assert settled == Endpoint(
         "http://127.0.0.1:8080/v1/chat/completions", DIALECTS[dialect], False, dialect_known=True
     )
@@ -283,3 +291,84 @@ def test_request_headers_no_token_no_bill_to_for_other_hosts() -> None:
         "content-type": "application/json",
         "accept": "application/json",
     }
+
+
+# ---------------------------------------------------------------- the retired serverless host
+
+RETIRED = "https://api-inference.huggingface.co/v1/"
+
+
+def test_the_retired_serverless_host_reaches_the_router(env_token: str) -> None:
+    # The warning comes once per process (see below): an earlier test may have had it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        endpoints = [
+            resolve_endpoint(RETIRED, "auto"),
+            resolve_endpoint("https://api-inference.huggingface.co/models/m/v1", "auto"),
+        ]
+    for endpoint in endpoints:
+        assert endpoint == Endpoint(ROUTER_URL, DIALECTS["router"], hf_host=True)
+        assert bearer_token(endpoint, None, explicit=False) == env_token
+
+
+def test_the_retired_host_warns_once_per_process() -> None:
+    script = (
+        "import warnings\n"
+        "warnings.simplefilter('always')\n"
+        "from langchain_hf_vlm import ChatHuggingFaceVLM\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    for _ in range(3):\n"
+        f"        m = ChatHuggingFaceVLM(model='m', base_url={RETIRED!r}, api_key='hf_x')\n"
+        "        assert m.endpoint.url == 'https://router.huggingface.co/v1/chat/completions'\n"
+        "print([(w.category.__name__, w.filename) for w in caught])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[('DeprecationWarning', '<string>')]"  # once, pointing at the caller
+    assert (
+        "https://router.huggingface.co/v1"
+        in subprocess.run(
+            [
+                sys.executable,
+                "-W",
+                "always",
+                "-c",
+                script.replace("print(", "print(caught[0].message,"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+
+
+def test_every_dialect_is_keyword_built_and_only_the_router_needs_a_token() -> None:
+    assert {name for name, dialect in DIALECTS.items() if dialect.needs_token} == {"router"}
+    with pytest.raises(TypeError):
+        Dialect("x")  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- no ambient token over plain HTTP
+
+
+def test_the_ambient_token_never_goes_over_plain_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_ambientSecret123")
+    model = ChatHuggingFaceVLM(model="m", base_url="http://router.huggingface.co/v1")
+    with pytest.raises(MissingTokenError, match="over plain HTTP") as info:
+        model.invoke("hi")
+    assert "hf_ambientSecret123" not in str(info.value)
+    endpoint = ChatHuggingFaceVLM(model="m", base_url="http://x.endpoints.huggingface.cloud")
+    assert (
+        "authorization" not in _request.build_request(endpoint, [], None, {}, stream=False).headers
+    )
+
+
+def test_an_explicit_key_goes_where_the_user_sends_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    model = ChatHuggingFaceVLM(
+        model="m", base_url="http://router.huggingface.co/v1", api_key="hf_x1"
+    )
+    headers = _request.build_request(model, [], None, {}, stream=False).headers
+    assert headers["authorization"] == "Bearer hf_x1"

@@ -20,7 +20,7 @@ from langchain_core.exceptions import (
     ModelRateLimitError,
 )
 
-from langchain_hf_vlm import _error_mapping
+from langchain_hf_vlm import _error_mapping, errors
 from langchain_hf_vlm._error_mapping import (
     error_for_response,
     retry_after_seconds,
@@ -30,8 +30,8 @@ from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm.errors import (
     APIError,
     AuthenticationError,
-    ContextOverflow,
     HuggingFaceVLMHTTPError,
+    InternalServerError,
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
@@ -168,9 +168,9 @@ def test_server_message_is_truncated() -> None:
         (413, InvalidRequestError, ModelInvalidRequestError, False),
         (422, InvalidRequestError, ModelInvalidRequestError, False),
         (429, RateLimitError, ModelRateLimitError, True),
-        (500, APIError, ModelAPIError, True),
-        (502, APIError, ModelAPIError, True),
-        (503, APIError, ModelAPIError, True),
+        (500, InternalServerError, ModelAPIError, True),
+        (502, InternalServerError, ModelAPIError, True),
+        (503, InternalServerError, ModelAPIError, True),
         (418, APIError, ModelAPIError, True),
     ],
 )
@@ -180,6 +180,7 @@ def test_status_maps_to_class(
     exc = error(status, {"error": "something went wrong", "error_type": "kind"})
     assert type(exc) is cls
     assert isinstance(exc, core_cls)
+    assert isinstance(exc, APIError) is (status >= 500 or status == 418)  # except APIError works
     assert isinstance(exc, ModelError)
     assert isinstance(exc, HfHubHTTPError)
     assert isinstance(exc, httpx.HTTPError)
@@ -269,8 +270,8 @@ def test_message_with_request_id_and_body() -> None:
 )
 def test_context_overflow(status: int, body: Any) -> None:
     exc = error(status, body)
-    assert type(exc) is ContextOverflow
-    assert isinstance(exc, ContextOverflowError)
+    assert type(exc) is errors.ContextOverflowError
+    assert isinstance(exc, ContextOverflowError)  # langchain-core's
     assert isinstance(exc, InvalidRequestError)
     assert isinstance(exc, ModelInvalidRequestError)
     assert isinstance(exc, HfHubHTTPError)
@@ -336,6 +337,26 @@ def test_errors_survive_pickling() -> None:
     assert copy.retry_after == 3.0
 
 
+def test_context_overflow_keeps_its_old_name_with_a_deprecation_warning() -> None:
+    exc = error(400, {"error": "This model's maximum context length is 4096 tokens"})
+    with pytest.warns(DeprecationWarning, match="use ContextOverflowError") as info:
+        pass
+    assert info[0].filename == __file__  # the warning points at the importing code
+    with pytest.warns(DeprecationWarning, match="use ContextOverflowError"):
+        assert errors.ContextOverflow is errors.ContextOverflowError
+    assert isinstance(exc, ContextOverflowError)
+    with pytest.raises(AttributeError, match="has no attribute 'NoSuchError'"):
+        errors.NoSuchError  # noqa: B018
+    with pytest.raises(ImportError):
+        from langchain_hf_vlm import NoSuchError  # noqa: F401
+
+
+def test_a_server_error_is_caught_as_api_error() -> None:
+    with pytest.raises(APIError) as info:
+        raise error(500, {"error": "boom"})
+    assert type(info.value) is InternalServerError
+
+
 # ---------------------------------------------------------------- llama.cpp, request ids, secrets
 
 LLAMA_CPP_OVERFLOW = {
@@ -352,7 +373,7 @@ LLAMA_CPP_OVERFLOW = {
 
 def test_llama_server_context_overflow() -> None:
     exc = error(400, LLAMA_CPP_OVERFLOW)
-    assert isinstance(exc, ContextOverflow)
+    assert isinstance(exc, ContextOverflowError)
     assert isinstance(exc, ContextOverflowError)
     assert exc.error_type == "exceed_context_size_error"
     assert "exceeds the available context size (2048 tokens)" in str(exc)
@@ -360,9 +381,9 @@ def test_llama_server_context_overflow() -> None:
 
 def test_context_overflow_by_type_alone() -> None:
     body = {"error": {"message": "too long", "type": "exceed_context_size_error"}}
-    assert isinstance(error(400, body), ContextOverflow)
+    assert isinstance(error(400, body), ContextOverflowError)
     openai = {"error": {"message": "nope", "type": "invalid_request_error", "code": None}}
-    assert not isinstance(error(400, openai), ContextOverflow)
+    assert not isinstance(error(400, openai), ContextOverflowError)
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
+from pydantic import ValidationError
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
+from langchain_hf_vlm._providers import valid_providers
+from langchain_hf_vlm._request import wire_model
 
 
 def test_constructs_without_any_token(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,9 +50,9 @@ def test_contradictory_configuration_is_refused(fields: dict[str, object], probl
 
 def test_provider_suffix_is_sent_to_the_router() -> None:
     model = ChatHuggingFaceVLM(model="Qwen/Qwen2.5-VL-7B-Instruct", provider="together")
-    assert model._wire_model(None) == "Qwen/Qwen2.5-VL-7B-Instruct:together"
-    assert model._wire_model("other/model") == "other/model:together"
-    assert ChatHuggingFaceVLM(model="m:fastest")._wire_model(None) == "m:fastest"
+    assert wire_model(model, None) == "Qwen/Qwen2.5-VL-7B-Instruct:together"
+    assert wire_model(model, "other/model") == "other/model:together"
+    assert wire_model(ChatHuggingFaceVLM(model="m:fastest"), None) == "m:fastest"
 
 
 def test_ls_params_honour_a_per_call_model() -> None:
@@ -77,3 +82,30 @@ def test_secret_is_never_in_repr() -> None:
     model = ChatHuggingFaceVLM(model="m", api_key="hf_very_secret")
     assert "hf_very_secret" not in repr(model)
     assert "hf_very_secret" not in str(model)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [
+        ("max_retries", -1, "greater than or equal to 0"),
+        ("timeout", 0, "greater than 0"),
+        ("max_request_bytes", 0, "greater than 0"),
+        ("image_jpeg_quality", 100, "less than or equal to 95"),
+    ],
+)
+def test_out_of_range_fields_are_refused_by_name(field: str, value: int, rule: str) -> None:
+    with pytest.raises(ValidationError, match=rf"\n{field}\n  Input should be {rule}"):
+        ChatHuggingFaceVLM(model="m", **{field: value})  # type: ignore[arg-type]
+
+
+def test_without_hubs_provider_list_providers_go_unchecked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "huggingface_hub.inference._providers", None)
+    with pytest.warns(RuntimeWarning, match="provider names are not checked"):
+        assert valid_providers() == ["auto", "fastest", "cheapest"]
+    with pytest.warns(RuntimeWarning, match="provider names are not checked"):
+        model = ChatHuggingFaceVLM(model="m", provider="some-new-provider")
+    assert wire_model(model, None) == "m:some-new-provider"
+    with pytest.warns(RuntimeWarning), pytest.raises(ValueError, match="was removed"):
+        ChatHuggingFaceVLM(model="m", provider="nebius")

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from langchain_core.messages import HumanMessage
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm._backends import resolve_endpoint
@@ -38,9 +37,8 @@ def _sent(model: ChatHuggingFaceVLM, monkeypatch: pytest.MonkeyPatch) -> list[ht
         sent.append(request)
         return httpx.Response(200, json=COMPLETION)
 
-    client = httpx.Client(transport=httpx.MockTransport(answer))
-    monkeypatch.setattr(model.transport, "client", lambda: client)
-    assert model.invoke([HumanMessage("hi")]).content == "ok"
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        assert model.model_copy(update={"http_client": client}).invoke("hi").content == "ok"
     return sent
 
 
@@ -105,8 +103,8 @@ def test_which_endpoints_may_be_scaled_to_zero(
     base_url: str | None, choice: bool | None, scales_to_zero: bool
 ) -> None:
     endpoint = resolve_endpoint(base_url, "auto", choice)
-    assert endpoint.scales_to_zero is scales_to_zero
-    assert endpoint.identified({"model_id": "m", "version": "3"}).scales_to_zero is scales_to_zero
+    assert endpoint.scale_up(10).asleep_when_503 is scales_to_zero
+    assert endpoint.identified("tgi").scale_up(10).asleep_when_503 is scales_to_zero
 
 
 def test_waiting_for_scale_up_needs_a_base_url() -> None:

@@ -1,0 +1,112 @@
+"""One streamed answer from transport items to LangChain chunks. Pure, but for the I/O loops.
+
+:class:`StreamSession` holds what the sync and async loops share: the assembler (made when the
+response headers arrive), the chunks delivered so far (the partial message of an error), and
+the finish check. :func:`stream_chunks` and :func:`astream_chunks` only iterate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
+
+from langchain_core.exceptions import ModelError
+from langchain_core.messages import AIMessageChunk
+from langchain_core.outputs import ChatGenerationChunk
+
+from langchain_hf_vlm._error_mapping import request_id
+from langchain_hf_vlm._responses import StreamAssembler
+from langchain_hf_vlm._transport import StreamDone, StreamEvent, StreamItem, StreamOpened
+from langchain_hf_vlm.errors import IncompleteStreamError
+
+
+def provider_header(headers: Mapping[str, str]) -> str | None:
+    """The router's ``x-inference-provider``: which provider answered."""
+    return headers.get("x-inference-provider")
+
+
+class StreamSession:
+    """State of one streamed answer, shared by the sync and async paths."""
+
+    def __init__(self) -> None:
+        self.assembler: StreamAssembler | None = None
+        self.delivered: list[ChatGenerationChunk] = []
+        self.done = False
+        """The server ended the stream with ``[DONE]``."""
+
+    def feed(self, item: StreamItem) -> list[ChatGenerationChunk]:
+        match item:
+            case StreamOpened(headers=headers):
+                if self.assembler is None:
+                    self.assembler = StreamAssembler(
+                        inference_provider=provider_header(headers),
+                        request_id=request_id(headers),
+                    )
+                return []
+            case StreamEvent(payload=payload):
+                assert self.assembler is not None, "the transport opens a stream before events"
+                chunks = self.assembler.feed(payload)
+                self.delivered += chunks
+                return chunks
+            case StreamDone():
+                self.done = True
+                return []
+
+    def partial(self) -> AIMessageChunk | None:
+        if not self.delivered:
+            return None
+        first, *rest = (chunk.message for chunk in self.delivered)
+        merged = first + rest if rest else first
+        return merged if isinstance(merged, AIMessageChunk) else None
+
+    def broken(self, error: ModelError) -> ModelError:
+        """``error`` with what was delivered before it, as an :class:`IncompleteStreamError`."""
+        if not self.delivered:
+            return error
+        if isinstance(error, IncompleteStreamError):
+            error.partial_message = self.partial()
+            return error
+        return IncompleteStreamError(
+            f"the stream broke off after {len(self.delivered)} chunks: {error}",
+            partial_message=self.partial(),
+        )
+
+    def finish(self) -> ChatGenerationChunk:
+        """The closing chunk of a complete answer: one that carried a finish reason, or that
+        the server ended with ``[DONE]``. Otherwise the stream broke off."""
+        if self.assembler is None or not (self.assembler.finished or self.done):
+            raise IncompleteStreamError(
+                "the stream ended without a finish reason; the answer may be incomplete",
+                partial_message=self.partial(),
+            )
+        return self.assembler.final()
+
+
+def stream_chunks(
+    items: Generator[StreamItem, None, None],
+) -> Iterator[ChatGenerationChunk]:
+    """The chunks of one answer; the transport's stream is closed however this ends."""
+    session = StreamSession()
+    try:
+        for item in items:
+            yield from session.feed(item)
+    except ModelError as exc:
+        raise session.broken(exc) from exc
+    finally:
+        items.close()
+    yield session.finish()
+
+
+async def astream_chunks(
+    items: AsyncGenerator[StreamItem, None],
+) -> AsyncIterator[ChatGenerationChunk]:
+    """Async twin of :func:`stream_chunks`."""
+    session = StreamSession()
+    try:
+        async for item in items:
+            for chunk in session.feed(item):
+                yield chunk
+    except ModelError as exc:
+        raise session.broken(exc) from exc
+    finally:
+        await items.aclose()
+    yield session.finish()
