@@ -89,9 +89,9 @@ class Body:
         return b"".join(self._chunks)
 
 
-def too_large(limit: int, setting: str) -> ResponseTooLargeError:
+def too_large(limit: int, setting: str, what: str = "the server's answer") -> ResponseTooLargeError:
     return ResponseTooLargeError(
-        f"the server's answer is larger than {limit} bytes ({setting}); reading stopped there. "
+        f"{what} is larger than {limit} bytes ({setting}); reading stopped there. "
         f"Raise {setting} if answers this large are expected",
         limit=limit,
         setting=setting,
@@ -149,7 +149,7 @@ class Call:
         if isinstance(exc, ModelError):
             return self._redacted(exc)
         if isinstance(exc, EventTooLargeError):
-            return too_large(exc.limit, "max_stream_event_bytes")
+            return too_large(exc.limit, "max_stream_event_bytes", "one event of the stream")
         if isinstance(exc, MalformedEventError):
             return IncompleteStreamError(self.redact(str(exc)))
         if isinstance(exc, (httpx.TimeoutException, TimeoutError, _Expired)):

@@ -48,12 +48,14 @@ from langchain_hf_vlm._call import (
 from langchain_hf_vlm._deadline import Deadline, bounded, obey_deadlines
 from langchain_hf_vlm._error_mapping import answer_body, stream_event_error
 from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._json import loads
 from langchain_hf_vlm._redaction import Redactor
 from langchain_hf_vlm._sse import DONE, MalformedEventError, SSEDecoder
 
 logger = logging.getLogger("langchain_hf_vlm")
 
 _PROBE_TIMEOUT = 5.0
+_PROBE_BYTES = 1024 * 1024
 
 RetryHook = Callable[[ModelError, float, int], Awaitable[None] | None]
 """Called before each retry with the error, the wait in seconds and the attempt number."""
@@ -137,6 +139,14 @@ def _timer(call: Call) -> Any:
     """A cancel scope that ends an await at the call's deadline (the async clients' bound)."""
     remaining = call.deadline.remaining()
     return contextlib.nullcontext() if remaining is None else anyio.fail_after(max(remaining, 0))
+
+
+def _probe_call(headers: Mapping[str, str]) -> Call:
+    """An identification GET: a few seconds and a small body, whatever the server does."""
+    limits = Limits(
+        timeout=_PROBE_TIMEOUT, request_timeout=_PROBE_TIMEOUT, max_response_bytes=_PROBE_BYTES
+    )
+    return Call(headers, ScaleUpPolicy(), 0, limits)
 
 
 _FAILURES = (httpx.HTTPError, ModelError, MalformedEventError, TimeoutError, _Expired)
@@ -231,17 +241,29 @@ class Transport:
         return endpoint.identified(None)
 
     def _probe(self, url: str, headers: Mapping[str, str]) -> Any:
+        call = _probe_call(headers)
         try:
-            response = self.client().get(url, headers=headers, timeout=_PROBE_TIMEOUT)
-            return response.json() if response.status_code == 200 else None
-        except (httpx.HTTPError, ValueError):
+            with bounded(call.deadline), self.client().stream("GET", url, headers=headers) as got:
+                if got.status_code != 200:
+                    return None
+                return loads(self._read(got, call.answer(got), call))
+        except (*_FAILURES, ValueError):
             return None
 
     async def _aprobe(self, url: str, headers: Mapping[str, str]) -> Any:
+        call = _probe_call(headers)
         try:
-            response = await self.async_client().get(url, headers=headers, timeout=_PROBE_TIMEOUT)
-            return response.json() if response.status_code == 200 else None
-        except (httpx.HTTPError, ValueError):
+            with _timer(call):
+                got = await self.async_client().send(
+                    self.async_client().build_request("GET", url, headers=headers), stream=True
+                )
+            try:
+                if got.status_code != 200:
+                    return None
+                return loads(await self._aread(got, call.answer(got), call))
+            finally:
+                await got.aclose()
+        except (*_FAILURES, ValueError):
             return None
 
     # ---- one call: its policy, the requests of its attempts, its bodies
