@@ -106,9 +106,17 @@ class Call:
     """The state of one call across its attempts."""
 
     def __init__(
-        self, headers: Mapping[str, str], scale_up: ScaleUpPolicy, max_retries: int, limits: Limits
+        self,
+        headers: Mapping[str, str],
+        scale_up: ScaleUpPolicy,
+        max_retries: int,
+        limits: Limits,
+        *,
+        at_socket: bool = False,
     ) -> None:
         self.limits = limits
+        self.at_socket = at_socket
+        """The client's sockets obey the deadline (clients the package made)."""
         self.deadline = Deadline(limits.request_timeout)
         self.retries = Retries(max_retries, scale_up)
         self.redact = Redactor.from_headers(headers)
@@ -119,8 +127,9 @@ class Call:
             self.deadline.streaming(self.limits.timeout)
 
     def check(self) -> None:
-        """Between two reads: raise if the deadline passed."""
-        if self.deadline.expired() is not None:
+        """Between two reads: raise if the deadline passed (clients whose sockets do not
+        obey it)."""
+        if not self.at_socket and self.deadline.expired() is not None:
             raise _Expired
 
     def answer(self, response: httpx.Response) -> Body:

@@ -136,7 +136,10 @@ def _log_retry(
 
 
 def _timer(call: Call) -> Any:
-    """A cancel scope that ends an await at the call's deadline (the async clients' bound)."""
+    """What ends an await at the call's deadline: the deadline backend of the package's own
+    clients, or else a cancel scope."""
+    if call.at_socket:
+        return bounded(call.deadline)
     remaining = call.deadline.remaining()
     return contextlib.nullcontext() if remaining is None else anyio.fail_after(max(remaining, 0))
 
@@ -170,8 +173,8 @@ class Transport:
         self.timeout = timeout
         self.max_retries = max_retries
         self.limits = limits or Limits(timeout=timeout)
-        self._bounded_client = False
-        """Whether the sync client obeys the deadline at the socket (only clients made here)."""
+        self._at_socket: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
+        """The clients made here, whose sockets obey the deadline."""
         self._request_timeout = httpx.Timeout(timeout)
         self._limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
@@ -190,7 +193,8 @@ class Transport:
         with self._lock:
             if self._client is None:
                 self._client = httpx.Client(timeout=self._request_timeout, limits=self._limits)
-                self._bounded_client = obey_deadlines(self._client)
+                if obey_deadlines(self._client):
+                    self._at_socket.add(self._client)
                 # A model dropped without close() does not leave its sockets to the collector
                 # (which warns "unclosed socket"); async clients need aclose() in their loop.
                 weakref.finalize(self, self._client.close)
@@ -204,6 +208,8 @@ class Transport:
             client = self._async_clients.get(loop)
             if client is None:
                 client = httpx.AsyncClient(timeout=self._request_timeout, limits=self._limits)
+                if obey_deadlines(client):
+                    self._at_socket.add(client)
                 self._async_clients[loop] = client
             return client
 
@@ -268,8 +274,14 @@ class Transport:
 
     # ---- one call: its policy, the requests of its attempts, its bodies
 
-    def _call(self, request: PreparedRequest) -> Call:
-        return Call(request.headers, request.scale_up, self.max_retries, self.limits)
+    def _call(self, request: PreparedRequest, client: httpx.Client | httpx.AsyncClient) -> Call:
+        return Call(
+            request.headers,
+            request.scale_up,
+            self.max_retries,
+            self.limits,
+            at_socket=client in self._at_socket,
+        )
 
     def _outgoing(self, client: httpx.Client | httpx.AsyncClient, request: PreparedRequest) -> Any:
         return client.build_request(
@@ -347,8 +359,8 @@ class Transport:
     # ---- non-streaming
 
     def post(self, request: PreparedRequest, on_retry: RetryHook | None = None) -> Answer:
-        call = self._call(request)
         client = self.client()
+        call = self._call(request, client)
         while True:
             try:
                 with bounded(call.deadline):
@@ -365,8 +377,8 @@ class Transport:
                 time.sleep(delay)
 
     async def apost(self, request: PreparedRequest, on_retry: RetryHook | None = None) -> Answer:
-        call = self._call(request)
         client = self.async_client()
+        call = self._call(request, client)
         while True:
             try:
                 response = await self._asend(client, request, call)
@@ -397,8 +409,8 @@ class Transport:
         happen only before the first event reaches the caller (each attempt yields its own
         :class:`StreamOpened`). Reads happen inside :func:`bounded`, never across a ``yield``.
         """
-        call = self._call(request)
         client = self.client()
+        call = self._call(request, client)
         while True:
             delivered = False
             try:
@@ -418,7 +430,7 @@ class Transport:
                             delivered = True
                             yield item
                         call.check()
-                    if reader.done and self._bounded_client:
+                    if reader.done and call.at_socket:
                         self._drain(chunks)
                     return
             except _FAILURES as exc:
@@ -433,8 +445,8 @@ class Transport:
         self, request: PreparedRequest, on_retry: RetryHook | None = None
     ) -> AsyncGenerator[StreamItem, None]:
         """Async twin of :meth:`stream`; each await ends by the deadline."""
-        call = self._call(request)
         client = self.async_client()
+        call = self._call(request, client)
         while True:
             delivered = False
             try:

@@ -27,6 +27,7 @@ from langchain_core.exceptions import ModelError
 from langchain_core.messages import AIMessageChunk, HumanMessage
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
+from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm.errors import InvalidContentError
 from tests.servers.hostile_server import HostileServer
 
@@ -102,8 +103,12 @@ def _merge(chunks: list[AIMessageChunk]) -> AIMessageChunk:
 
 
 def _fields(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Only the fields this version of the model has (caps and deadlines came later)."""
-    return {k: v for k, v in kwargs.items() if k in ChatHuggingFaceVLM.model_fields}
+    """The model's fields; ``user_clients=True`` hands in clients of the user's own."""
+    fields = dict(kwargs)
+    if fields.pop("user_clients", False):
+        fields["http_client"] = httpx.Client()
+        fields["http_async_client"] = httpx.AsyncClient()
+    return fields
 
 
 def run_case(case: str, mode: str, kwargs: dict[str, Any], headroom_mb: int) -> Outcome:
