@@ -1,17 +1,55 @@
 # The README's two commands: `make test` and `make demo`. Both set up what they need.
+# `make help` lists every target; a `##` comment after a target is its help line.
 PYTHON ?= python3
 VENV ?= .venv
 SERVE_VENV ?= .venv-serve
+PY313_VENV ?= .venv-py313
 PIP = --disable-pip-version-check --no-input -q
 export LANGCHAIN_HF_VLM_SERVE_VENV ?= $(abspath $(SERVE_VENV))
 
-.PHONY: test demo lint unit protocol hub2 realserver bench bench-quick clean
+# The newest supported Python. These machines have it under pyenv; elsewhere the first
+# python3.13 on PATH that really runs (a pyenv shim for an unselected version does not).
+ifeq ($(origin PYTHON313), undefined)
+PYTHON313 := $(firstword $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13 \
+	$(HOME)/.pyenv/versions/3.13*/bin/python3.13) \
+	$(shell for p in python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do \
+		$$p -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null \
+		&& command -v $$p && break; done))
+endif
+
+# make demo: BASE_URL=http://host:port/v1 [MODEL=name] talks to that server instead.
+BASE_URL ?=
+MODEL ?=
+DEMO_ARGS = $(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(MODEL),--model $(MODEL))
+
+.DEFAULT_GOAL := help
+.PHONY: help test check demo format lint unit protocol py313 hub2 realserver dist check-dist \
+	bench bench-quick clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' \
+		$(MAKEFILE_LIST)
 
 # constraints.txt pins the test environment so that CI runs what was tested here.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP) --upgrade pip
 	$(VENV)/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,compare]'
+	touch $@
+
+# What the demo needs from the main environment: the package and Pillow, nothing for tests.
+$(VENV)/.demo-installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP) -c constraints.txt -e '.[images]'
+	touch $@
+
+# The newest supported Python runs the unit and protocol tiers.
+$(PY313_VENV)/.installed: pyproject.toml constraints.txt
+	@test -n "$(PYTHON313)" || { echo "make: no Python 3.13 found (pyenv or python3.13 on" \
+		"PATH); install it or pass PYTHON313=/path/to/python3.13" >&2; exit 1; }
+	$(PYTHON313) -m venv $(PY313_VENV)
+	$(PY313_VENV)/bin/pip install $(PIP) --upgrade pip
+	$(PY313_VENV)/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,compare]'
 	touch $@
 
 # huggingface_hub 2.x (httpx2) in its own environment: the package supports both majors.
@@ -22,10 +60,6 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 		'huggingface_hub==2.4.0' langchain
 	touch $@
 
-hub2: .venv-hub2/.installed
-	.venv-hub2/bin/pytest tests/unit --disable-socket --allow-unix-socket -q
-	.venv-hub2/bin/pytest tests/protocol --ignore=tests/protocol/test_comparison.py -q
-
 # transformers serve with the tiny test VLM. torch is pinned: the CPU wheel (never unpinned).
 $(SERVE_VENV)/.installed:
 	$(PYTHON) -m venv $(SERVE_VENV)
@@ -33,35 +67,61 @@ $(SERVE_VENV)/.installed:
 	$(SERVE_VENV)/bin/pip install $(PIP) 'transformers[serving]==5.24.0' Pillow
 	touch $@
 
-lint: $(VENV)/.installed
+format: $(VENV)/.installed ## rewrite the code: ruff format, then ruff check --fix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+lint: $(VENV)/.installed ## ruff, ruff format --check, mypy --strict
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed ## unit tier: no network at all
 	$(VENV)/bin/pytest tests/unit --disable-socket --allow-unix-socket -q
 
-protocol: $(VENV)/.installed
+protocol: $(VENV)/.installed ## protocol tier: real HTTP against the loopback servers
 	$(VENV)/bin/pytest tests/protocol tests/servers -q
 
+py313: $(PY313_VENV)/.installed ## unit and protocol tiers on Python 3.13
+	$(PY313_VENV)/bin/pytest tests/unit --disable-socket --allow-unix-socket -q
+	$(PY313_VENV)/bin/pytest tests/protocol tests/servers -q
+
+hub2: .venv-hub2/.installed ## unit and protocol tiers under huggingface_hub 2.x
+	.venv-hub2/bin/pytest tests/unit --disable-socket --allow-unix-socket -q
+	.venv-hub2/bin/pytest tests/protocol --ignore=tests/protocol/test_comparison.py -q
+
 # The tiny VLM is built on first use into .cache/tiny-vlm/ (about 20 s) and reused after.
-realserver: $(VENV)/.installed $(SERVE_VENV)/.installed
+realserver: $(VENV)/.installed $(SERVE_VENV)/.installed ## transformers serve tier (and live with HF_TOKEN)
 	$(VENV)/bin/pytest tests/realserver tests/live -q -rx
 
-test: lint unit protocol hub2 realserver
+check: lint unit ## the fast loop: lint, types, unit tier
 
-demo: $(VENV)/.installed $(SERVE_VENV)/.installed
-	$(VENV)/bin/python examples/quickstart.py
+dist: $(VENV)/.installed ## build the sdist and the wheel into dist/
+	rm -rf dist build
+	$(VENV)/bin/python -m build --quiet --outdir dist .
+
+check-dist: dist ## twine check, contents of both archives, the wheel installed and imported
+	$(VENV)/bin/twine check --strict dist/*
+	$(VENV)/bin/python scripts/check_dist.py dist
+
+test: lint unit protocol py313 hub2 realserver check-dist ## everything CI runs
+
+# HF_TOKEN (the router) or BASE_URL needs only the client; otherwise the tiny local model
+# needs the serving environment (torch, transformers) too.
+demo: $(if $(wildcard $(VENV)/.installed),$(VENV)/.installed,$(VENV)/.demo-installed) ## run examples/quickstart.py (BASE_URL=... MODEL=... for your server)
+	@if [ -z "$(BASE_URL)" ] && [ -z "$$HF_TOKEN" ]; then \
+		$(MAKE) --no-print-directory $(SERVE_VENV)/.installed; fi
+	$(VENV)/bin/python examples/quickstart.py $(DEMO_ARGS)
 
 # Benchmarks print figures; nothing fails on a time. bench-quick is a smoke run.
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed ## the benchmarks (ratios measured in one run)
 	$(VENV)/bin/python benchmarks/images.py
 	$(VENV)/bin/python benchmarks/run.py
 	$(VENV)/bin/python benchmarks/batch.py
 
-bench-quick: $(VENV)/.installed
+bench-quick: $(VENV)/.installed ## a smoke run of the benchmarks
 	$(VENV)/bin/python benchmarks/run.py --quick
 	$(VENV)/bin/python benchmarks/batch.py --quick
 
-clean:
-	rm -rf $(VENV) $(SERVE_VENV) .venv-hub2 .cache
+clean: ## remove the environments, caches and build output
+	rm -rf $(VENV) $(PY313_VENV) $(SERVE_VENV) .venv-hub2 .cache dist build

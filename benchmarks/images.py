@@ -38,7 +38,9 @@ from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
-from langchain_hf_vlm._images import ImagePipeline, ImageSettings, target_size
+from langchain_hf_vlm._media.pipeline import ImagePipeline
+from langchain_hf_vlm._media.refs import ImageRef, WireMessages
+from langchain_hf_vlm._media.settings import ImageSettings, target_size
 from langchain_hf_vlm.images import image_block
 
 Method = Callable[[bytes], str]
@@ -140,9 +142,9 @@ def naive_pillow(data: bytes) -> str:
 
 
 def prepared(pipeline: ImagePipeline, url: str) -> str:
-    wire = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}]
-    pipeline.prepare(wire)
-    return str(wire[0]["content"][0]["image_url"]["url"])
+    ref = ImageRef(message_index=0, block_index=0, number=1, url=url)
+    pipeline.prepare(WireMessages([{"role": "user", "content": [ref]}], [ref]))
+    return ref.sent_url
 
 
 def block_uri(data: bytes) -> str:

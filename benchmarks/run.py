@@ -47,6 +47,7 @@ import time
 import tracemalloc
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -285,11 +286,11 @@ def contenders(url: str) -> list[Contender]:
         Hub(url),
         LangChainModel(
             "lc-huggingface ChatHuggingFace",
-            ChatHuggingFace(llm=HuggingFaceEndpoint(endpoint_url=url, max_new_tokens=16)),
+            ChatHuggingFace(llm=HuggingFaceEndpoint(endpoint_url=url, max_new_tokens=16)),  # type: ignore[call-arg]
         ),
         LangChainModel(
             "lc-openai ChatOpenAI",
-            ChatOpenAI(base_url=url + "/v1", api_key="x", model=MODEL, max_tokens=16),  # type: ignore[arg-type]
+            ChatOpenAI(base_url=url + "/v1", api_key="x", model=MODEL, max_tokens=16),  # type: ignore[arg-type,call-arg]
         ),
         LangChainModel("lc-core minimum", MinimalChatModel(floor=Floor(url))),
         LangChainModel(
@@ -489,7 +490,7 @@ def bench_memory(players: list[Contender], settings: Settings) -> list[Row]:
     for player in players:
         calls = settings.memory_calls if player.name.startswith("ours") else None
         calls = calls or settings.memory_calls_others
-        heap, rss = retained_per_call(lambda player=player: player.invoke(SMALL), calls)
+        heap, rss = retained_per_call(partial(player.invoke, SMALL), calls)
         rows.append(
             Row(
                 "memory retained per invoke",
@@ -530,7 +531,7 @@ def bench_import(settings: Settings) -> list[Row]:
 def bench_construct(url: str, settings: Settings) -> list[Row]:
     builders: dict[str, Callable[[], object]] = {
         "lc-huggingface ChatHuggingFace": lambda: ChatHuggingFace(
-            llm=HuggingFaceEndpoint(endpoint_url=url, max_new_tokens=16)
+            llm=HuggingFaceEndpoint(endpoint_url=url, max_new_tokens=16)  # type: ignore[call-arg]
         ),
         "lc-openai ChatOpenAI": lambda: ChatOpenAI(
             base_url=url + "/v1",

@@ -1,8 +1,10 @@
 """LangChain messages to chat-completion message dicts. Pure: no I/O, no globals.
 
-Every image shape a LangChain user writes becomes one OpenAI ``image_url`` part whose URL is
-either an http(s) URL or an exact ``data:<mime>;base64,<data>`` URI. Anything that cannot be
-sent raises :class:`InvalidContentError` naming the message and block, before any request.
+Every image shape a LangChain user writes becomes one :class:`ImageRef` in the message's
+content list, standing for an OpenAI ``image_url`` part whose URL is either an http(s) URL or
+an exact ``data:<mime>;base64,<data>`` URI; the ref carries the message and block it came
+from. Anything that cannot be sent raises :class:`InvalidContentError` naming the message and
+block, before any request.
 """
 
 from __future__ import annotations
@@ -10,8 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
+from langchain_hf_vlm._media.refs import ImageRef, WireMessage, WireMessages, WirePart
 from langchain_hf_vlm._mime import (
     SUPPORTED_IMAGE_TYPES,
     check_base64,
@@ -35,9 +37,6 @@ from langchain_hf_vlm._mime import (
 from langchain_hf_vlm.errors import InvalidContentError
 
 _IMAGE_MIME = re.compile(r"image/[a-z0-9][a-z0-9.+-]*")
-
-WireMessage = dict[str, Any]
-WirePart = dict[str, Any]
 
 _ASSISTANT_HISTORY_SKIPPED = frozenset(
     {"reasoning", "thinking", "redacted_thinking", "tool_call", "tool_use", "tool_call_chunk"}
@@ -60,40 +59,43 @@ _SUPPORTED_SUMMARY = (
 _TOOL_IMAGE_NOTE = "Image(s) returned by tool call {id}:"
 
 
-def to_wire_messages(messages: Sequence[BaseMessage]) -> list[WireMessage]:
-    """Convert LangChain messages into chat-completion ``messages``.
+def to_wire_messages(messages: Sequence[BaseMessage]) -> WireMessages:
+    """Convert LangChain messages into chat-completion ``messages``, with a ref per image.
 
     Images returned inside a ``ToolMessage`` travel in a user message placed right after the
-    run of tool messages, because chat-completion servers accept only text in tool results.
+    run of tool messages, because chat-completion servers accept only text in tool results;
+    their refs still name the tool message they came from.
     """
-    wire: list[WireMessage] = []
-    pending_tool_images: list[WirePart] = []
+    wire = WireMessages([])
+    pending_tool_images: list[WirePart | ImageRef] = []
     for index, message in enumerate(messages):
         if not isinstance(message, ToolMessage) and pending_tool_images:
-            wire.append({"role": "user", "content": pending_tool_images})
+            wire.messages.append({"role": "user", "content": pending_tool_images})
             pending_tool_images = []
         if isinstance(message, ToolMessage):
-            tool_message, images = _tool_message(message, index)
-            wire.append(tool_message)
+            tool_message, images = _tool_message(message, index, wire.images)
+            wire.messages.append(tool_message)
             if images:
                 note = _TOOL_IMAGE_NOTE.format(id=message.tool_call_id)
                 pending_tool_images.extend([{"type": "text", "text": note}, *images])
         else:
-            wire.append(_message(message, index))
+            wire.messages.append(_message(message, index, wire.images))
     if pending_tool_images:
-        wire.append({"role": "user", "content": pending_tool_images})
+        wire.messages.append({"role": "user", "content": pending_tool_images})
     return wire
 
 
-def _message(message: BaseMessage, index: int) -> WireMessage:
+def _message(message: BaseMessage, index: int, images: list[ImageRef]) -> WireMessage:
     if isinstance(message, HumanMessage):
-        return _with_name({"role": "user", "content": _content(message.content, index)}, message)
+        content = _content(message.content, index, images)
+        return _with_name({"role": "user", "content": content}, message)
     if isinstance(message, SystemMessage):
-        return _with_name({"role": "system", "content": _content(message.content, index)}, message)
+        content = _content(message.content, index, images)
+        return _with_name({"role": "system", "content": content}, message)
     if isinstance(message, AIMessage):
         return _assistant_message(message, index)
     if isinstance(message, ChatMessage):
-        content = _content(message.content, index)
+        content = _content(message.content, index, images)
         return _with_name({"role": message.role, "content": content}, message)
     if isinstance(message, FunctionMessage):
         raise InvalidContentError(
@@ -112,7 +114,7 @@ def _with_name(wire: WireMessage, message: BaseMessage) -> WireMessage:
 
 
 def _assistant_message(message: AIMessage, index: int) -> WireMessage:
-    content = _content(message.content, index, assistant=True)
+    content = _content(message.content, index, None)
     wire: WireMessage = {"role": "assistant"}
     tool_calls = [
         _wire_tool_call(call["id"], call["name"], json.dumps(call["args"], ensure_ascii=False))
@@ -137,34 +139,43 @@ def _wire_tool_call(call_id: str | None, name: str | None, arguments: str | None
     }
 
 
-def _tool_message(message: ToolMessage, index: int) -> tuple[WireMessage, list[WirePart]]:
-    parts = _content(message.content, index)
+def _tool_message(
+    message: ToolMessage, index: int, images: list[ImageRef]
+) -> tuple[WireMessage, list[ImageRef]]:
+    parts = _content(message.content, index, images)
     if isinstance(parts, str):
-        text, images = parts, []
+        text, refs = parts, []
     else:
-        text = "".join(part["text"] for part in parts if part["type"] == "text")
-        images = [part for part in parts if part["type"] == "image_url"]
-    return {"role": "tool", "tool_call_id": message.tool_call_id, "content": text}, images
+        text = "".join(part["text"] for part in parts if isinstance(part, dict))
+        refs = [part for part in parts if isinstance(part, ImageRef)]
+    return {"role": "tool", "tool_call_id": message.tool_call_id, "content": text}, refs
 
 
 def _content(
-    content: str | list[str | dict[str, Any]], message_index: int, *, assistant: bool = False
-) -> str | list[WirePart]:
+    content: str | list[str | dict[str, Any]],
+    message_index: int,
+    images: list[ImageRef] | None,
+) -> str | list[WirePart | ImageRef]:
+    """A message's content; ``images`` collects its image refs (None: assistant history,
+    which carries text only and is sent as one string)."""
     if isinstance(content, str):
         return content
-    parts: list[WirePart] = []
+    parts: list[WirePart | ImageRef] = []
     for block_index, block in enumerate(content):
-        part = _part(block, message_index, block_index, assistant=assistant)
+        part = _part(block, message_index, block_index, images)
         if part is not None:
             parts.append(part)
-    if assistant:
-        return "".join(part["text"] for part in parts)
+    if images is None:
+        return "".join(part["text"] for part in parts if isinstance(part, dict))
     return parts
 
 
 def _part(
-    block: str | dict[str, Any], message_index: int, block_index: int, *, assistant: bool
-) -> WirePart | None:
+    block: str | dict[str, Any],
+    message_index: int,
+    block_index: int,
+    images: list[ImageRef] | None,
+) -> WirePart | ImageRef | None:
     def fail(problem: str) -> InvalidContentError:
         return InvalidContentError(problem, message_index=message_index, block_index=block_index)
 
@@ -178,7 +189,7 @@ def _part(
         if not isinstance(text, str):
             raise fail("a text block needs a string 'text'")
         return {"type": "text", "text": text}
-    if assistant:
+    if images is None:
         if isinstance(kind, str) and kind in _ASSISTANT_HISTORY_SKIPPED:
             return None
         raise fail(f"assistant history can carry text only, got a {kind!r} block")
@@ -190,10 +201,9 @@ def _part(
         if isinstance(kind, str) and kind in _UNSUPPORTED_MEDIA:
             raise fail(f"{_UNSUPPORTED_MEDIA[kind]} block cannot be sent; {_SUPPORTED_SUMMARY}")
         raise fail(f"unsupported content block type {kind!r}; {_SUPPORTED_SUMMARY}")
-    image_url: dict[str, Any] = {"url": url}
-    if detail is not None:
-        image_url["detail"] = detail
-    return {"type": "image_url", "image_url": image_url}
+    ref = ImageRef(message_index, block_index, len(images) + 1, url, detail)
+    images.append(ref)
+    return ref
 
 
 def _image_url(block: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -309,50 +319,3 @@ def _from_data(data: Any, mime_type: Any) -> str:
     if not _IMAGE_MIME.fullmatch(mime):
         raise ValueError(f"mime type {mime!r} is not an image type")
     return f"data:{mime};base64,{text}"
-
-
-def iter_image_parts(wire_messages: Sequence[WireMessage]) -> Iterator[WirePart]:
-    """Every ``image_url`` part of a payload, in order (for sizing and limits)."""
-    for message in wire_messages:
-        content = message.get("content")
-        if isinstance(content, list):
-            for part in content:
-                if part.get("type") == "image_url":
-                    yield part
-
-
-@contextmanager
-def locate_image_errors(messages: Sequence[BaseMessage]) -> Iterator[None]:
-    """Name the message and content block of an image that failed to prepare.
-
-    The image pipeline works on the payload and knows an image only by its position among the
-    request's images; that order is the order of the image blocks in ``messages`` (images from
-    tool results move to a user message, but never past another message's images).
-    """
-    try:
-        yield
-    except InvalidContentError as exc:
-        if exc.image_number is None or exc.message_index is not None:
-            raise
-        origin = _image_origin(messages, exc.image_number)
-        if origin is None:
-            raise
-        raise InvalidContentError(
-            exc.problem,
-            message_index=origin[0],
-            block_index=origin[1],
-            image_number=exc.image_number,
-        ) from exc
-
-
-def _image_origin(messages: Sequence[BaseMessage], number: int) -> tuple[int, int] | None:
-    seen = 0
-    for message_index, message in enumerate(messages):
-        if isinstance(message, AIMessage) or isinstance(message.content, str):
-            continue
-        for block_index, block in enumerate(message.content):
-            if isinstance(block, Mapping) and _image_url(block)[0] is not None:
-                seen += 1
-                if seen == number:
-                    return message_index, block_index
-    return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import sys
 
 SUPPORTED_IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
@@ -55,9 +54,7 @@ def decode_base64(data: str) -> bytes:
     """Strictly decode standard base64 (whitespace allowed), raising ValueError when invalid."""
     compact = without_whitespace(data)
     try:
-        if sys.version_info >= (3, 11):
-            return binascii.a2b_base64(compact, strict_mode=True)
-        return base64.b64decode(compact, validate=True)
+        return binascii.a2b_base64(compact, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise ValueError(f"invalid base64 data ({exc})") from None
 

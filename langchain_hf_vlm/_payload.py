@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
 from langchain_hf_vlm._backends import Dialect
-from langchain_hf_vlm._messages import iter_image_parts
+from langchain_hf_vlm._media.refs import json_bytes
 from langchain_hf_vlm._structured import response_format_for
 
 SAMPLING_PARAMETERS = (
@@ -79,50 +77,7 @@ def build_payload(
     return body
 
 
-_VERBATIM_MIN_CHARS = 16_384
-_VERBATIM_MARK = f"<image-data-{secrets.token_hex(16)}>"
-"""Stands in for a data URI while the rest of the body is encoded; random, so that no text of a
-request can contain it."""
-
-
 def body_bytes(body: dict[str, Any]) -> bytes:
-    """The request body as compact JSON, with large image data URIs copied in as they are.
-
-    ``json.dumps`` inspects every character of a string for escaping: about 2 ms per MB of
-    base64, as much as sending it over loopback. A data URI here is base64 behind a validated
-    mime type and needs no escaping, so it is copied instead; one that is not plain ASCII
-    without quotes or backslashes (impossible after ``to_wire_messages``) is encoded as usual.
-    """
-    large = [
-        part["image_url"]
-        for part in iter_image_parts(body["messages"])
-        if _verbatim(part["image_url"]["url"])
-    ]
-    if not large:
-        return _json_bytes(body)
-    urls = [image["url"] for image in large]
-    try:
-        for image in large:
-            image["url"] = _VERBATIM_MARK
-        pieces = _json_bytes(body).split(f'"{_VERBATIM_MARK}"'.encode())
-    finally:
-        for image, url in zip(large, urls, strict=True):
-            image["url"] = url
-    out = [pieces[0]]
-    for url, piece in zip(urls, pieces[1:], strict=True):
-        out += [b'"', url.encode(), b'"', piece]
-    return b"".join(out)
-
-
-def _verbatim(url: str) -> bool:
-    return (
-        len(url) >= _VERBATIM_MIN_CHARS
-        and url.startswith("data:")
-        and url.isascii()
-        and '"' not in url
-        and "\\" not in url
-    )
-
-
-def _json_bytes(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    """The request body as compact JSON: each image ref of the messages written as its parts,
+    image data URIs copied in as they are (see :func:`~langchain_hf_vlm._media.refs.json_bytes`)."""
+    return json_bytes(body)

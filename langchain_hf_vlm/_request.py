@@ -15,7 +15,8 @@ from langchain_core.language_models import LangSmithParams
 from pydantic import SecretStr
 
 from langchain_hf_vlm._auth import bearer_token, request_headers
-from langchain_hf_vlm._images import ImageSettings
+from langchain_hf_vlm._media.refs import WireMessages
+from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, body_bytes, build_payload
 from langchain_hf_vlm._responses import MODEL_PROVIDER
 from langchain_hf_vlm._transport import PreparedRequest
@@ -66,7 +67,7 @@ def probe_headers(llm: ChatHuggingFaceVLM) -> dict[str, str]:
 
 def build_request(
     llm: ChatHuggingFaceVLM,
-    wire_messages: list[dict[str, Any]],
+    wire: WireMessages,
     stop: list[str] | None,
     kwargs: Mapping[str, Any],
     *,
@@ -81,7 +82,7 @@ def build_request(
     endpoint = llm.endpoint
     body = build_payload(
         model=wire_model(llm, override),
-        messages=wire_messages,
+        messages=wire.messages,
         parameters=parameters(llm),
         extra_body=llm.extra_body,
         call_kwargs=call_kwargs,
@@ -107,6 +108,7 @@ def image_settings(llm: ChatHuggingFaceVLM) -> ImageSettings:
         fetch_urls=llm.fetch_image_urls,
         fetch_timeout=llm.image_fetch_timeout,
         fetch_max_bytes=llm.image_fetch_max_bytes,
+        fetch_allow_private=llm.image_fetch_allow_private,
         max_input_pixels=llm.image_max_input_pixels,
         jpeg_quality=llm.image_jpeg_quality,
         cache_bytes=llm.image_cache_bytes,

@@ -26,7 +26,8 @@ from langchain_hf_vlm._call import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_T
 from langchain_hf_vlm._callbacks import retry_reporter
 from langchain_hf_vlm._error_mapping import request_id
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._images import (
+from langchain_hf_vlm._media.pipeline import ImagePipeline
+from langchain_hf_vlm._media.settings import (
     DEFAULT_CACHE_BYTES,
     DEFAULT_FETCH_MAX_BYTES,
     DEFAULT_FETCH_TIMEOUT,
@@ -34,9 +35,8 @@ from langchain_hf_vlm._images import (
     DEFAULT_MAX_INPUT_PIXELS,
     DEFAULT_MAX_PIXELS,
     DEFAULT_MAX_SIDE,
-    ImagePipeline,
 )
-from langchain_hf_vlm._messages import locate_image_errors, to_wire_messages
+from langchain_hf_vlm._messages import to_wire_messages
 from langchain_hf_vlm._payload import SAMPLING_PARAMETERS
 from langchain_hf_vlm._providers import check_provider
 from langchain_hf_vlm._responses import chat_result
@@ -338,8 +338,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Any, *, stream: bool
     ) -> PreparedRequest:
         wire = to_wire_messages(messages)
-        with locate_image_errors(messages):
-            self.images.prepare(wire)
+        self.images.prepare(wire)
         if _request.needs_dialect(self, kwargs):
             self._endpoint = self.transport.identify(self.endpoint, _request.probe_headers(self))
         return _request.build_request(self, wire, stop, kwargs, stream=stream)
@@ -348,8 +347,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Any, *, stream: bool
     ) -> PreparedRequest:
         wire = to_wire_messages(messages)
-        with locate_image_errors(messages):
-            await self.images.aprepare(wire)
+        await self.images.aprepare(wire)
         if _request.needs_dialect(self, kwargs):
             headers = _request.probe_headers(self)
             self._endpoint = await self.transport.aidentify(self.endpoint, headers)

@@ -13,16 +13,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeGuard, Union
 
-from langchain_hf_vlm import _images
-from langchain_hf_vlm._images import (
-    DEFAULT_JPEG_QUALITY,
-    ImageSettings,
-    encode_image,
-    is_photo,
-    read_image_header,
-    reencode,
-)
+from langchain_hf_vlm._media import codec
+from langchain_hf_vlm._media.codec import encode_image, is_photo, reencode
+from langchain_hf_vlm._media.headers import read_image_header
+from langchain_hf_vlm._media.refs import ImageProblem
+from langchain_hf_vlm._media.settings import DEFAULT_JPEG_QUALITY, ImageSettings
 from langchain_hf_vlm._mime import decode_base64, sniff_image_mime
+from langchain_hf_vlm.errors import InvalidContentError
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -128,7 +125,7 @@ def _from_bytes(data: bytes, where: str, encoded: str | None = None) -> dict[str
     mime = sniff_image_mime(data)
     if mime is not None:
         raise ValueError(f"{where}: the {mime} header is corrupt or truncated")
-    if not _images._has_pillow():
+    if not codec.has_pillow():
         raise ValueError(
             f"{where}: not a PNG, JPEG, GIF or WebP image (starts with {data[:8]!r}); "
             "converting other formats needs Pillow: pip install 'langchain-hf-vlm[images]'"
@@ -138,7 +135,10 @@ def _from_bytes(data: bytes, where: str, encoded: str | None = None) -> dict[str
 
 def _converted(data: bytes, where: str) -> dict[str, Any]:
     """Formats servers do not take (BMP, TIFF...), re-encoded as PNG or JPEG with Pillow."""
-    mime, converted = reencode(data, None, _NO_LIMITS, number=None, where=where)
+    try:
+        mime, converted = reencode(data, None, _NO_LIMITS)
+    except ImageProblem as problem:
+        raise InvalidContentError(f"{where}: {problem}") from problem.__cause__
     return {"type": "image", "base64": _base64(converted), "mime_type": mime}
 
 

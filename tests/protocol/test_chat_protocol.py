@@ -24,8 +24,8 @@ from langchain_hf_vlm import (
     MissingTokenError,
 )
 from tests.pngs import tiny_png
-from tests.protocol.conftest import make_model
 from tests.servers.chat_server import ChatReply, ChatServer, Fault, Reply, Stream
+from tests.support.loopback import make_model
 
 PNG = base64.b64encode(tiny_png()).decode()
 

@@ -19,7 +19,7 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
@@ -37,8 +37,8 @@ from pydantic import ValidationError
 
 from langchain_hf_vlm import APIError, ChatHuggingFaceVLM, IncompleteStreamError
 from tests.pngs import tiny_png
-from tests.protocol.conftest import make_model
 from tests.servers.chat_server import ChatReply, ChatServer, Fault, RecordedRequest, Reply, Stream
+from tests.support.loopback import make_model
 
 pytestmark = pytest.mark.comparison
 
@@ -52,18 +52,6 @@ PNG_URI = f"data:image/png;base64,{PNG}"
 
 
 # ---------------------------------------------------------------- helpers
-
-
-@pytest.fixture
-def vllm() -> Iterator[ChatServer]:
-    with ChatServer("vllm") as srv:
-        yield srv
-
-
-@pytest.fixture
-def tgi() -> Iterator[ChatServer]:
-    with ChatServer("tgi") as srv:
-        yield srv
 
 
 def hf_chat(server: ChatServer, **kwargs: Any) -> ChatHuggingFace:

@@ -13,7 +13,6 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -38,8 +37,8 @@ from langchain_hf_vlm.errors import (
     NotFoundError,
     RateLimitError,
 )
-from tests.protocol.conftest import make_model
 from tests.servers.chat_server import ChatReply, ChatServer, Fault, Reply, Stream
+from tests.support.loopback import make_model
 
 TOKEN = "hf_SuperSecretFaultToken123"
 WORDS = ["Hello ", "brave ", "new ", "world"]
@@ -49,10 +48,9 @@ DELTAS: list[dict[str, Any]] = [{"role": "assistant", "content": WORDS[0]}] + [
 
 
 @pytest.fixture
-def server() -> Iterator[ChatServer]:
+def server(vllm: ChatServer) -> ChatServer:
     """vLLM dialect: no auth required, OpenAI-shaped errors."""
-    with ChatServer("vllm") as srv:
-        yield srv
+    return vllm
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ from langchain_core.messages import HumanMessage
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm.errors import InvalidContentError
-from tests.fuzz_answers import answer_bytes, stream_bytes
 from tests.servers.chat_server import ChatServer, Reply
-from tests.unit.test_fuzz import assert_valid
+from tests.support.fuzz_answers import answer_bytes, assert_valid, stream_bytes
 
 WIRE = settings(
     max_examples=40,

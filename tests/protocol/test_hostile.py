@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.protocol.hostile_run import Outcome, run_isolated
+from tests.support.hostile_run import Outcome, run_isolated
 
 MB = 1 << 20
 CAPS: dict[str, Any] = {

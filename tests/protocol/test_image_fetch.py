@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import json
 import random
 import threading
 import time
@@ -22,10 +23,12 @@ from langchain_core.messages import HumanMessage
 from PIL import Image
 
 from langchain_hf_vlm import InvalidContentError, image_block
-from langchain_hf_vlm._images import ImagePipeline, ImageSettings
+from langchain_hf_vlm._media.pipeline import ImagePipeline
+from langchain_hf_vlm._media.refs import WireMessages, json_bytes
+from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._messages import to_wire_messages
-from tests.protocol.conftest import make_model
 from tests.servers.chat_server import ChatServer
+from tests.support.loopback import make_model
 
 
 def encode(image: Image.Image, fmt: str, **options: Any) -> bytes:
@@ -148,24 +151,27 @@ def _fresh_counts() -> None:
 
 
 @pytest.fixture(params=["sync", "async"])
-def prepare(request: pytest.FixtureRequest) -> Callable[[ImagePipeline, list[Any]], None]:
+def prepare(request: pytest.FixtureRequest) -> Callable[[ImagePipeline, WireMessages], None]:
     """Runs the pipeline through its sync or its async entry point."""
     if request.param == "sync":
         return lambda pipeline, wire: pipeline.prepare(wire)
     return lambda pipeline, wire: asyncio.run(pipeline.aprepare(wire))
 
 
-FETCH = ImageSettings(fetch_urls=True, fetch_timeout=0.5, fetch_max_bytes=1_000_000)
+FETCH = ImageSettings(
+    fetch_urls=True, fetch_timeout=0.5, fetch_max_bytes=1_000_000, fetch_allow_private=True
+)
 
 
 def fetched(
-    prepare: Callable[[ImagePipeline, list[Any]], None],
+    prepare: Callable[[ImagePipeline, WireMessages], None],
     *urls: str,
     pipeline: ImagePipeline | None = None,
 ) -> list[str]:
     wire = to_wire_messages([HumanMessage(content=[image_block(url) for url in urls])])
     prepare(pipeline or ImagePipeline(FETCH), wire)
-    return [part["image_url"]["url"] for part in wire[0]["content"]]
+    (message,) = json.loads(json_bytes(wire.messages))
+    return [part["image_url"]["url"] for part in message["content"]]
 
 
 def decoded(url: str) -> bytes:
@@ -179,7 +185,9 @@ def test_image_is_downloaded_and_inlined_unchanged(image_host: str, prepare: Any
 
 
 def test_fetched_image_goes_through_the_same_sizing(image_host: str, prepare: Any) -> None:
-    pipeline = ImagePipeline(ImageSettings(fetch_urls=True, max_side=300, max_pixels=None))
+    pipeline = ImagePipeline(
+        ImageSettings(fetch_urls=True, max_side=300, max_pixels=None, fetch_allow_private=True)
+    )
     (url,) = fetched(prepare, f"{image_host}/photo.jpg", pipeline=pipeline)
     assert url.startswith("data:image/jpeg;base64,")
     assert Image.open(io.BytesIO(decoded(url))).size == (300, 225)
@@ -220,7 +228,10 @@ def test_redirect_to_http_is_followed(image_host: str, prepare: Any) -> None:
 def test_bad_downloads_are_clear_errors(
     image_host: str, prepare: Any, path: str, message: str
 ) -> None:
-    with pytest.raises(InvalidContentError, match=rf"image 2 of the request \(http.*{message}"):
+    with pytest.raises(
+        InvalidContentError,
+        match=rf"^message 0, content block 1: image 2 of the request \(http.*{message}",
+    ):
         fetched(prepare, f"{image_host}/small.png", f"{image_host}{path}")
 
 
@@ -277,7 +288,7 @@ def test_large_photo_reaches_the_server_resized(server: ChatServer) -> None:
 
 @pytest.mark.parametrize("dialect", ["vllm"])
 async def test_model_fetches_urls_when_asked(server: ChatServer, image_host: str) -> None:
-    model = make_model(server, fetch_image_urls=True)
+    model = make_model(server, fetch_image_urls=True, image_fetch_allow_private=True)
     await model.ainvoke([HumanMessage(content=[image_block(f"{image_host}/small.png")])])
     assert _sent_image_urls(server) == [
         "data:image/png;base64," + base64.b64encode(SMALL_PNG).decode()
@@ -294,7 +305,9 @@ def test_request_over_tgi_limit_is_refused_before_sending(server: ChatServer) ->
 
 
 def test_one_failed_download_stops_the_others(image_host: str) -> None:
-    pipeline = ImagePipeline(ImageSettings(fetch_urls=True, fetch_timeout=5))
+    pipeline = ImagePipeline(
+        ImageSettings(fetch_urls=True, fetch_timeout=5, fetch_allow_private=True)
+    )
     wire = to_wire_messages(
         [
             HumanMessage(
@@ -309,3 +322,33 @@ def test_one_failed_download_stops_the_others(image_host: str) -> None:
     with pytest.raises(InvalidContentError, match=r"image 2 .*answered 410"):
         asyncio.run(pipeline.aprepare(wire))
     assert time.monotonic() - started < 1.2
+
+
+# ---------------------------------------------------------------- private addresses (SSRF)
+
+GUARDED = ImageSettings(fetch_urls=True, fetch_timeout=2)
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "169.254.169.254", "10.0.0.1"]
+)
+def test_private_addresses_are_refused_by_default(image_host: str, prepare: Any, host: str) -> None:
+    url = image_host.replace("127.0.0.1", host) + "/small.png"
+    with pytest.raises(InvalidContentError, match="image_fetch_allow_private=True") as info:
+        fetched(prepare, url, pipeline=ImagePipeline(GUARDED))
+    assert "refused" in str(info.value)
+    assert sum(ImageHost.hits.values()) == 0  # nothing reached the host
+
+
+def test_the_model_refuses_a_private_image_url_before_sending(
+    image_host: str, server: ChatServer
+) -> None:
+    model = make_model(server, fetch_image_urls=True)
+    blocks = [{"type": "text", "text": "hi"}, {"type": "image", "url": f"{image_host}/small.png"}]
+    with pytest.raises(InvalidContentError, match="loopback"):
+        model.invoke([HumanMessage(content=blocks)])  # type: ignore[arg-type]
+    assert server.requests == [] and sum(ImageHost.hits.values()) == 0
+
+
+def test_opting_in_reaches_a_local_image_host(image_host: str, prepare: Any) -> None:
+    assert fetched(prepare, f"{image_host}/small.png")[0].startswith("data:image/png")

@@ -15,8 +15,8 @@ from langchain_core.messages import HumanMessage
 from langchain_hf_vlm import ChatHuggingFaceVLM, MissingTokenError
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._transport import StreamDone, StreamEvent, StreamOpened
-from tests.protocol.conftest import make_model
 from tests.servers.chat_server import ChatServer, Fault
+from tests.support.loopback import make_model
 
 ECHO = "images=0; text=hi"
 

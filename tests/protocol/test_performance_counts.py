@@ -22,8 +22,8 @@ import pytest
 from langchain_core.messages import BaseMessage, HumanMessage
 
 from tests.pngs import tiny_png
-from tests.protocol.conftest import make_model
 from tests.servers.chat_server import ChatServer
+from tests.support.loopback import make_model
 
 STREAMS = 100
 WARM_UP = 100

@@ -12,8 +12,8 @@ from langchain_core.tools import tool
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
-from tests.protocol.conftest import make_model
 from tests.servers.chat_server import ChatReply, ChatServer, Stream
+from tests.support.loopback import make_model
 
 
 @tool

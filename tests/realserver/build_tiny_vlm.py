@@ -81,8 +81,8 @@ SPECIAL = [
     *RULE_TOKENS,
 ]
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from answers import (  # noqa: E402  (stdlib only: the tests import the same constants)
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.realserver.answers import (  # noqa: E402  (stdlib only: the tests use them too)
     ANS_DEFAULT,
     ANS_IMAGE,
     ANS_JSON,
@@ -529,7 +529,7 @@ class Gen:
         img: Image.Image
         if kind < 0.3:
             color = tuple(rng.randint(0, 255) for _ in range(3))
-            img = Image.new("RGB", (w, h), color)  # type: ignore[arg-type]
+            img = Image.new("RGB", (w, h), color)
         elif kind < 0.55:
             img = Image.frombytes("RGB", (w, h), rng.randbytes(w * h * 3))
         elif kind < 0.75:
@@ -543,7 +543,7 @@ class Gen:
                 x0, y0 = rng.randint(0, w), rng.randint(0, h)
                 x1, y1 = min(w, x0 + rng.randint(1, w)), min(h, y0 + rng.randint(1, h))
                 fill = tuple(rng.randint(0, 255) for _ in range(3))
-                draw.rectangle((x0, y0, x1, y1), fill=fill)  # type: ignore[arg-type]
+                draw.rectangle((x0, y0, x1, y1), fill=fill)
             if rng.random() < 0.3:
                 img = img.convert("RGBA")
         buf = io.BytesIO()

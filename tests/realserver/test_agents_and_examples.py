@@ -14,8 +14,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, Too
 from langchain_core.tools import tool
 
 from tests.realserver.answers import ANS_DEFAULT, ANS_IMAGE, ANS_TOOL_RESULT, TOOL_ARGS, TOOL_NAME
-from tests.realserver.conftest import ImageHost, make_model
 from tests.realserver.tiny_server import TinyVLMServer
+from tests.support.realserver import ImageHost, make_model
 
 pytestmark = pytest.mark.realserver
 
@@ -54,7 +54,7 @@ async def test_create_agent_async_streams_tokens_in_messages_mode(
     tiny_vlm: TinyVLMServer, image_host: ImageHost
 ) -> None:
     agent = create_agent(make_model(tiny_vlm), tools=[get_weather])
-    chunks: list[tuple[Any, dict[str, Any]]] = [
+    chunks: list[Any] = [  # (message, metadata) pairs
         item
         async for item in agent.astream(
             {"messages": [_question(image_host)]}, stream_mode="messages"

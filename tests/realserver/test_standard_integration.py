@@ -21,8 +21,8 @@ from langchain_tests.integration_tests import chat_models as standard_module
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm.errors import APIError
 from tests.capabilities import VLMCapabilities
-from tests.realserver.conftest import ImageHost
 from tests.realserver.tiny_server import ALT_MODEL_ID, TinyVLMServer
+from tests.support.realserver import ImageHost
 
 pytestmark = pytest.mark.realserver
 

@@ -25,8 +25,8 @@ from tests.realserver.answers import (
     TOOL_ARGS,
     TOOL_NAME,
 )
-from tests.realserver.conftest import ImageHost, make_model
 from tests.realserver.tiny_server import TinyVLMServer
+from tests.support.realserver import ImageHost, make_model
 
 pytestmark = pytest.mark.realserver
 
@@ -118,7 +118,7 @@ def test_every_accepted_image_block_reaches_the_model_as_an_image(
 def test_client_side_fetch_sends_the_image_inline(
     tiny_vlm: TinyVLMServer, image_host: ImageHost
 ) -> None:
-    model = make_model(tiny_vlm, fetch_image_urls=True)
+    model = make_model(tiny_vlm, fetch_image_urls=True, image_fetch_allow_private=True)
     answer = model.invoke(_ask({"type": "image", "url": image_host.url("photo.jpg")}))
     assert answer.content == ANS_IMAGE
 
@@ -277,10 +277,10 @@ def test_tool_call_round_trip(tiny_vlm: TinyVLMServer, image_host: ImageHost) ->
 
 def test_streamed_tool_call_matches_the_invoked_one(tiny_vlm: TinyVLMServer) -> None:
     with_tools = make_model(tiny_vlm).bind_tools([get_weather])
-    chunks = list(with_tools.stream("What's the weather in Paris?"))
-    whole = chunks[0]
-    for chunk in chunks[1:]:
-        whole += chunk
+    whole = None
+    for chunk in with_tools.stream("What's the weather in Paris?"):
+        assert isinstance(chunk, AIMessageChunk)
+        whole = chunk if whole is None else whole + chunk
     assert isinstance(whole, AIMessageChunk)
     assert [(c["name"], c["args"]) for c in whole.tool_calls] == [(TOOL_NAME, TOOL_ARGS)]
     assert whole.response_metadata["finish_reason"] == "tool_calls"

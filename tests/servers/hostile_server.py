@@ -116,15 +116,15 @@ class _Exchange:
         }
         self.send(self.head(status, headers) + body)
 
-    def start_stream(self, status: int = 200, **headers: str) -> None:
-        """Chunked SSE headers; later ``send`` calls write chunks."""
+    def start_stream(self, headers: dict[str, str] | None = None) -> None:
+        """A 200 with chunked SSE headers (and ``headers``); later ``send`` calls write chunks."""
         all_headers = {
             "content-type": "text/event-stream",
             "transfer-encoding": "chunked",
             "x-request-id": "req-hostile",
-            **headers,
+            **(headers or {}),
         }
-        self.send(self.head(status, all_headers))
+        self.send(self.head(200, all_headers))
         self.chunked = True
 
     def end_stream(self) -> None:
@@ -291,7 +291,7 @@ def _gzip_bomb(ex: _Exchange) -> None:
     first += compressor.flush(zlib.Z_FULL_FLUSH)
     block = compressor.compress(unit) + compressor.flush(zlib.Z_FULL_FLUSH)  # same every time
     headers = {"content-type": "application/json", "content-encoding": "gzip"}
-    ex.start_stream(**headers)
+    ex.start_stream(headers)
     ex.send(first)
     for _ in range(8 * 1024 - 1):
         ex.send(block)

@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from tests.servers.chat_server import (
-    DIALECTS,
     ChatReply,
     ChatServer,
     Fault,
@@ -40,18 +39,6 @@ def events(text: str) -> list[Any]:
             data = line[5:].strip()
             out.append(data if data == "[DONE]" else json.loads(data))
     return out
-
-
-@pytest.fixture(params=DIALECTS)
-def server(request: pytest.FixtureRequest) -> Iterator[ChatServer]:
-    with ChatServer(request.param) as srv:
-        yield srv
-
-
-@pytest.fixture
-def vllm() -> Iterator[ChatServer]:
-    with ChatServer("vllm") as srv:
-        yield srv
 
 
 def test_default_answer(server: ChatServer) -> None:

@@ -340,11 +340,11 @@ def test_errors_survive_pickling() -> None:
 def test_context_overflow_keeps_its_old_name_with_a_deprecation_warning() -> None:
     exc = error(400, {"error": "This model's maximum context length is 4096 tokens"})
     with pytest.warns(DeprecationWarning, match="use ContextOverflowError") as info:
-        pass
+        from langchain_hf_vlm import ContextOverflow
     assert info[0].filename == __file__  # the warning points at the importing code
     with pytest.warns(DeprecationWarning, match="use ContextOverflowError"):
         assert errors.ContextOverflow is errors.ContextOverflowError
-    assert isinstance(exc, ContextOverflowError)
+    assert isinstance(exc, ContextOverflow)
     with pytest.raises(AttributeError, match="has no attribute 'NoSuchError'"):
         errors.NoSuchError  # noqa: B018
     with pytest.raises(ImportError):

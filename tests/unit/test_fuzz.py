@@ -3,37 +3,22 @@ error, nothing else. (tests/protocol/test_fuzz_wire.py sends some through a real
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk
 
 from langchain_hf_vlm._json import loads
 from langchain_hf_vlm._responses import StreamAssembler, chat_result
 from langchain_hf_vlm._sse import DONE, MalformedEventError, SSEDecoder
 from langchain_hf_vlm.errors import MalformedResponseError
-from tests.fuzz_answers import answer_bytes, stream_bytes
+from tests.support.fuzz_answers import answer_bytes, assert_valid, stream_bytes
 
 FUZZ = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
 )
-
-
-def assert_valid(message: BaseMessage) -> None:
-    """What a caller may rely on: text or blocks, sane usage, parsed tool calls, and a message
-    that serializes (tracing does)."""
-    assert isinstance(message.content, (str, list))
-    assert isinstance(message.text, str)
-    usage = getattr(message, "usage_metadata", None)
-    if usage is not None:
-        for key in ("input_tokens", "output_tokens", "total_tokens"):
-            assert isinstance(usage[key], int) and usage[key] >= 0
-    for call in getattr(message, "tool_calls", []):
-        assert isinstance(call["args"], dict)
-    json.loads(message.model_dump_json())
 
 
 @FUZZ

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import json
 import random
 import struct
 import subprocess
@@ -18,12 +19,15 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from PIL import Image, ImageChops, ImageDraw, ImageOps
 
 from langchain_hf_vlm import InvalidContentError, image_block
-from langchain_hf_vlm import _images as images_module
-from langchain_hf_vlm._images import ImagePipeline, ImageSettings, read_image_header, target_size
+from langchain_hf_vlm._media import codec
+from langchain_hf_vlm._media.headers import read_image_header
+from langchain_hf_vlm._media.pipeline import ImagePipeline
+from langchain_hf_vlm._media.refs import WireMessages, json_bytes
+from langchain_hf_vlm._media.settings import ImageSettings, target_size
 from langchain_hf_vlm._messages import to_wire_messages
 
 SMALL = ImageSettings(max_side=64, max_pixels=64 * 48)
@@ -81,14 +85,20 @@ def open_uri(url: str) -> Image.Image:
     return Image.open(io.BytesIO(decode_uri(url)[1]))
 
 
-def wire_for(*blocks: Any) -> list[dict[str, Any]]:
+def wire_for(*blocks: Any) -> WireMessages:
     return to_wire_messages([HumanMessage(content=[{"type": "text", "text": "hi"}, *blocks])])
 
 
-def sent_urls(wire: list[dict[str, Any]]) -> list[str]:
+def sent(wire: WireMessages) -> list[dict[str, Any]]:
+    """The ``messages`` JSON that leaves the process."""
+    messages: list[dict[str, Any]] = json.loads(json_bytes(wire.messages))
+    return messages
+
+
+def sent_urls(wire: WireMessages) -> list[str]:
     return [
         part["image_url"]["url"]
-        for message in wire
+        for message in sent(wire)
         for part in message["content"]
         if part["type"] == "image_url"
     ]
@@ -114,7 +124,7 @@ def png_header_only(width: int, height: int) -> bytes:
 
 @pytest.fixture
 def no_pillow(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(images_module, "_has_pillow", lambda: False)
+    monkeypatch.setattr(codec, "has_pillow", lambda: False)
 
 
 # ---------------------------------------------------------------- image_block: every source
@@ -256,7 +266,7 @@ def test_each_source_kind_reaches_the_wire_exactly(tmp_path: Path) -> None:
     ]
     wire = wire_for(*blocks)
     ImagePipeline(ImageSettings()).prepare(wire)
-    assert wire[0]["content"][1:] == [
+    assert sent(wire)[0]["content"][1:] == [
         {"type": "image_url", "image_url": {"url": data_uri("image/png", data)}},
         {"type": "image_url", "image_url": {"url": data_uri("image/png", data), "detail": "high"}},
         {"type": "image_url", "image_url": {"url": data_uri("image/png", data)}},
@@ -435,6 +445,24 @@ def test_corrupt_image_that_needs_resizing_is_a_clear_error() -> None:
         prepared(image_block(png()), image_block(broken))
 
 
+def test_image_errors_name_the_message_and_block_the_image_came_from() -> None:
+    broken = image_block(png((640, 480))[:60])
+    messages: list[BaseMessage] = [
+        HumanMessage(content=["look", image_block(png())]),
+        AIMessage(content="", tool_calls=[{"name": "shot", "args": {}, "id": "c1"}]),
+        ToolMessage(content=["screenshot:", broken], tool_call_id="c1"),
+    ]
+    with pytest.raises(InvalidContentError) as caught:
+        ImagePipeline(SMALL).prepare(to_wire_messages(messages))
+    error = caught.value
+    # The tool's image travels in a user message after the tool result; the error names
+    # where the user put it.
+    assert str(error).startswith(
+        "message 2, content block 1: image 2 of the request (data:image/png;base64, 60 bytes): "
+    )
+    assert (error.message_index, error.block_index, error.image_number) == (2, 1, 2)
+
+
 def test_truncated_jpeg_is_a_clear_error() -> None:
     data = encode(photo((640, 480)), "JPEG")
     with pytest.raises(InvalidContentError, match=r"image 1 of the request .*truncated"):
@@ -531,6 +559,7 @@ def test_request_over_the_limit_names_the_largest_images() -> None:
     large_size = len(data_uri("image/png", large))
     assert f"image 2 ({large_size / 1e6:.2f} MB)" in message
     assert message.index("image 2") < message.index("image 3") < message.index("image 1")
+    assert f"image 2 ({large_size / 1e6:.2f} MB) in message 0, content block 2" in message
     assert "image_max_pixels" in message
 
 
@@ -622,7 +651,7 @@ def test_async_prepare_gives_the_same_payload() -> None:
     sync_wire, async_wire = wire_for(*blocks), wire_for(*blocks)
     ImagePipeline(SMALL).prepare(sync_wire)
     asyncio.run(ImagePipeline(SMALL).aprepare(async_wire))
-    assert async_wire == sync_wire
+    assert json_bytes(async_wire.messages) == json_bytes(sync_wire.messages)
 
 
 def test_urls_are_left_to_the_server_by_default() -> None:
@@ -633,7 +662,7 @@ def test_urls_are_left_to_the_server_by_default() -> None:
 def test_text_only_payload_is_untouched() -> None:
     wire = to_wire_messages([HumanMessage(content="hello")])
     ImagePipeline(ImageSettings(max_request_bytes=1000)).prepare(wire)
-    assert wire == [{"role": "user", "content": "hello"}]
+    assert sent(wire) == [{"role": "user", "content": "hello"}]
     with pytest.raises(InvalidContentError, match=r"about \d\d bytes, over the limit of 10 bytes"):
         ImagePipeline(ImageSettings(max_request_bytes=10)).prepare(wire)
 
@@ -663,14 +692,16 @@ class NoPillow:
         if name.split(".")[0] == "PIL":
             raise ImportError("no Pillow here")
 sys.meta_path.insert(0, NoPillow())
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_hf_vlm import InvalidContentError, image_block
-from langchain_hf_vlm._images import ImagePipeline, ImageSettings
+from langchain_hf_vlm._media.pipeline import ImagePipeline
+from langchain_hf_vlm._media.refs import json_bytes
+from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._messages import to_wire_messages
 small = {png((4, 3))!r}
 wire = to_wire_messages([HumanMessage(content=[image_block(small)])])
 ImagePipeline(ImageSettings()).prepare(wire)
-assert wire[0]["content"][0]["image_url"]["url"].endswith({b64(png((4, 3)))!r})
+assert {b64(png((4, 3)))!r}.encode() + b'"' in json_bytes(wire.messages)
 large = {png((2000, 1500))!r}
 try:
     ImagePipeline(ImageSettings()).prepare(
@@ -691,7 +722,7 @@ assert "PIL" not in sys.modules
 def _prepared_with(model: Any, data: bytes) -> str:
     wire = to_wire_messages([HumanMessage(content=[image_block(data)])])
     model.images.prepare(wire)
-    url: str = wire[0]["content"][0]["image_url"]["url"]
+    (url,) = sent_urls(wire)
     return url
 
 
@@ -705,6 +736,7 @@ def test_every_image_setting_is_a_model_field() -> None:
         image_max_side=50,
         max_request_bytes=123_456,
         fetch_image_urls=True,
+        image_fetch_allow_private=True,
         image_fetch_timeout=3.5,
         image_fetch_max_bytes=1000,
         image_max_input_pixels=2000,
@@ -716,6 +748,7 @@ def test_every_image_setting_is_a_model_field() -> None:
         max_side=50,
         max_request_bytes=123_456,
         fetch_urls=True,
+        fetch_allow_private=True,
         fetch_timeout=3.5,
         fetch_max_bytes=1000,
         max_input_pixels=2000,

@@ -20,7 +20,8 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from langchain_hf_vlm._messages import iter_image_parts, to_wire_messages
+from langchain_hf_vlm._media.refs import json_bytes
+from langchain_hf_vlm._messages import to_wire_messages
 from langchain_hf_vlm.errors import InvalidContentError
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
@@ -39,9 +40,15 @@ def data_uri(mime: str, data: bytes) -> str:
     return f"data:{mime};base64,{b64(data)}"
 
 
+def sent(messages: list[BaseMessage]) -> list[dict[str, Any]]:
+    """The ``messages`` JSON that leaves the process for ``messages``."""
+    result: list[dict[str, Any]] = json.loads(json_bytes(to_wire_messages(messages).messages))
+    return result
+
+
 def parts_of(block: Any) -> list[dict[str, Any]]:
     """The wire content parts of a user message holding one block."""
-    (wire,) = to_wire_messages([HumanMessage(content=[block])])
+    (wire,) = sent([HumanMessage(content=[block])])
     assert wire["role"] == "user"
     content = wire["content"]
     assert isinstance(content, list)
@@ -177,7 +184,7 @@ def test_several_images_keep_their_order_and_text_loses_stray_keys() -> None:
         {"type": "image", "source": {"type": "url", "url": "https://example.com/3.png"}},
         {"type": "image", "url": "https://example.com/4.png"},
     ]
-    assert to_wire_messages([HumanMessage(content=content)]) == [
+    assert sent([HumanMessage(content=content)]) == [
         {
             "role": "user",
             "content": [
@@ -192,18 +199,30 @@ def test_several_images_keep_their_order_and_text_loses_stray_keys() -> None:
     ]
 
 
-def test_iter_image_parts_yields_every_image_in_order() -> None:
-    wire = to_wire_messages(
-        [
-            SystemMessage(content="sys"),
-            HumanMessage(content=[{"type": "image", "url": "https://a.example/1.png"}, "x"]),
-            HumanMessage(content=[{"type": "image_url", "image_url": "https://a.example/2.png"}]),
-        ]
-    )
-    assert [part["image_url"]["url"] for part in iter_image_parts(wire)] == [
-        "https://a.example/1.png",
-        "https://a.example/2.png",
+def test_every_image_has_a_ref_naming_its_message_and_block() -> None:
+    messages: list[BaseMessage] = [
+        SystemMessage(content="sys"),
+        HumanMessage(content=[{"type": "image", "url": "https://a.example/1.png"}, "x"]),
+        AIMessage(content="", tool_calls=[{"name": "shot", "args": {}, "id": "c1"}]),
+        ToolMessage(content=["shot", {"type": "image", "url": URL}], tool_call_id="c1"),
+        HumanMessage(content=["y", {"type": "image_url", "image_url": "https://a.example/2.png"}]),
     ]
+    wire = to_wire_messages(messages)
+    assert [(ref.number, ref.message_index, ref.block_index, ref.url) for ref in wire.images] == [
+        (1, 1, 0, "https://a.example/1.png"),
+        (2, 3, 1, URL),
+        (3, 4, 1, "https://a.example/2.png"),
+    ]
+    # Each ref stands in the content list where its image goes (the tool's image in the user
+    # message after the tool result).
+    slots = [
+        part
+        for message in wire.messages
+        if isinstance(message.get("content"), list)
+        for part in message["content"]
+        if not isinstance(part, dict)
+    ]
+    assert slots == wire.images
 
 
 # ---------------------------------------------------------------- rejected content
@@ -293,7 +312,7 @@ def test_unsendable_block_names_message_and_block(block: dict[str, Any], problem
         HumanMessage(content=["first", {"type": "image", "url": URL}, block]),
     ]
     with pytest.raises(InvalidContentError) as info:
-        to_wire_messages(messages)
+        sent(messages)
     error = info.value
     assert isinstance(error, ValueError)
     assert str(error).startswith("message 1, content block 2: ")
@@ -305,12 +324,12 @@ def test_non_dict_block_is_rejected_with_its_position() -> None:
     # Validation would refuse it; model_construct mimics content mutated after creation.
     message = HumanMessage.model_construct(content=["fine", 42])
     with pytest.raises(InvalidContentError, match=r"^message 0, content block 1: .* got int$"):
-        to_wire_messages([message])
+        sent([message])
 
 
 def test_function_message_is_rejected() -> None:
     with pytest.raises(InvalidContentError, match=r"^message 1: FunctionMessage is the legacy"):
-        to_wire_messages([HumanMessage(content="hi"), FunctionMessage(content="x", name="f")])
+        sent([HumanMessage(content="hi"), FunctionMessage(content="x", name="f")])
 
 
 def test_assistant_history_rejects_images() -> None:
@@ -318,7 +337,7 @@ def test_assistant_history_rejects_images() -> None:
         InvalidContentError,
         match=r"^message 0, content block 1: assistant history can carry text only, got a 'image'",
     ):
-        to_wire_messages([AIMessage(content=["ok", {"type": "image", "url": URL}])])
+        sent([AIMessage(content=["ok", {"type": "image", "url": URL}])])
 
 
 # ---------------------------------------------------------------- roles
@@ -338,7 +357,7 @@ def test_roles_and_names() -> None:
         ChatMessage(role="developer", content="Use metric units.", name="ops"),
         AIMessage(content="It is 12°C.", name="bot"),
     ]
-    assert to_wire_messages(messages) == [
+    assert sent(messages) == [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Hi", "name": "alice"},
         {"role": "assistant", "content": "Hello!"},
@@ -361,9 +380,7 @@ def test_roles_and_names() -> None:
 
 def test_system_message_with_blocks_keeps_parts() -> None:
     message = SystemMessage(content=[{"type": "text", "text": "rules", "cache_control": {}}])
-    assert to_wire_messages([message]) == [
-        {"role": "system", "content": [{"type": "text", "text": "rules"}]}
-    ]
+    assert sent([message]) == [{"role": "system", "content": [{"type": "text", "text": "rules"}]}]
 
 
 # ---------------------------------------------------------------- assistant history
@@ -380,7 +397,7 @@ def test_assistant_tool_calls_go_out_as_json_strings_and_invalid_ones_raw() -> N
             {"name": "broken", "args": '{"city": "Par', "id": "call_c", "error": "bad json"}
         ],
     )
-    (wire,) = to_wire_messages([message])
+    (wire,) = sent([message])
     assert wire == {
         "role": "assistant",
         "tool_calls": [
@@ -406,7 +423,7 @@ def test_assistant_text_with_tool_calls_keeps_content() -> None:
     message = AIMessage(
         content="Let me check.", tool_calls=[{"name": "f", "args": {"a": 1}, "id": "c1"}]
     )
-    assert to_wire_messages([message]) == [
+    assert sent([message]) == [
         {
             "role": "assistant",
             "content": "Let me check.",
@@ -428,11 +445,11 @@ def test_assistant_reasoning_and_tool_blocks_are_not_sent() -> None:
             " there",
         ]
     )
-    assert to_wire_messages([message]) == [{"role": "assistant", "content": "Hello there"}]
+    assert sent([message]) == [{"role": "assistant", "content": "Hello there"}]
 
 
 def test_empty_assistant_message_without_tool_calls_keeps_empty_content() -> None:
-    assert to_wire_messages([AIMessage(content="")]) == [{"role": "assistant", "content": ""}]
+    assert sent([AIMessage(content="")]) == [{"role": "assistant", "content": ""}]
 
 
 # ---------------------------------------------------------------- tool messages with images
@@ -454,7 +471,7 @@ def test_tool_images_follow_the_run_of_tool_messages_in_a_user_message() -> None
         ToolMessage(content=[chart_2, {"type": "text", "text": "chart 2"}], tool_call_id="call_2"),
         HumanMessage(content="Which is higher?"),
     ]
-    wire = to_wire_messages(messages)
+    wire = sent(messages)
     assert wire[2:] == [
         {"role": "tool", "tool_call_id": "call_1", "content": "chart 1"},
         {"role": "tool", "tool_call_id": "call_2", "content": "chart 2"},
@@ -477,7 +494,7 @@ def test_tool_images_at_the_end_of_the_history() -> None:
         ToolMessage(content="no image here", tool_call_id="c8"),
         ToolMessage(content=[{"type": "image", "url": URL}], tool_call_id="c9"),
     ]
-    assert to_wire_messages(messages)[1:] == [
+    assert sent(messages)[1:] == [
         {"role": "tool", "tool_call_id": "c8", "content": "no image here"},
         {"role": "tool", "tool_call_id": "c9", "content": ""},
         {
@@ -496,14 +513,14 @@ def test_bad_block_in_tool_message_is_named() -> None:
         ToolMessage(content=["ok", {"type": "audio", "url": URL}], tool_call_id="c1"),
     ]
     with pytest.raises(InvalidContentError, match=r"^message 1, content block 1: audio block"):
-        to_wire_messages(messages)
+        sent(messages)
 
 
 def test_output_is_json_serialisable_and_deterministic() -> None:
     messages = [HumanMessage(content=[{"type": "image", "url": URL, "id": "lc_random"}])]
-    first = json.dumps(to_wire_messages(messages))
-    assert first == json.dumps(to_wire_messages(messages))
-    assert "lc_random" not in first
+    first = json_bytes(to_wire_messages(messages).messages)
+    assert first == json_bytes(to_wire_messages(messages).messages)
+    assert b"lc_random" not in first
 
 
 # ---------------------------------------------------------------- property test
@@ -622,9 +639,11 @@ def _messages(draw: st.DrawFn) -> list[BaseMessage]:
     return result
 
 
-def _check_wire(wire: list[dict[str, Any]]) -> None:
+def _check_wire(wire: list[dict[str, Any]]) -> int:
+    """Check what is sent; returns the number of image parts."""
     assert isinstance(wire, list)
     json.dumps(wire)  # everything that leaves must be JSON
+    images = 0
     for message in wire:
         content = message.get("content", "")
         if message["role"] in ("assistant", "tool"):
@@ -644,6 +663,8 @@ def _check_wire(wire: list[dict[str, Any]]) -> None:
                 base64.b64decode(data, validate=True)
             else:
                 assert url.lower().startswith(("http://", "https://"))
+            images += 1
+    return images
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -656,7 +677,13 @@ def test_any_content_converts_cleanly_or_fails_with_its_position(
     except InvalidContentError as exc:
         error = exc
     else:
-        _check_wire(wire)
+        parts = _check_wire(json.loads(json_bytes(wire.messages)))
+        # One ref per image part, numbered in order, each naming a dict block of the input.
+        assert [ref.number for ref in wire.images] == list(range(1, parts + 1))
+        for ref in wire.images:
+            content = messages[ref.message_index].content
+            assert isinstance(content, list)
+            assert isinstance(content[ref.block_index], dict)
         return
     assert error.message_index is not None
     assert 0 <= error.message_index < len(messages)

@@ -1,14 +1,18 @@
-"""The request body: exactly the parameters that were set, and nothing else."""
+"""The request body: exactly the parameters that were set, and nothing else; its bytes."""
 
 from __future__ import annotations
 
+import base64
 import json
+import random
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from langchain_hf_vlm._backends import DIALECTS
-from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, build_payload
+from langchain_hf_vlm._media.refs import ImageRef, Slot, WirePart, json_size
+from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, body_bytes, build_payload
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 
@@ -234,3 +238,91 @@ def test_other_servers_get_response_format_and_tools_together() -> None:
     call_kwargs = {"tools": [TOOL], "tool_choice": "auto", "response_format": JSON_SCHEMA_FORMAT}
     body = build(call_kwargs=call_kwargs, dialect="vllm")
     assert body == {"model": "org/vlm", "messages": MESSAGES, **call_kwargs}
+
+
+# ---------------------------------------------------------------- body bytes with image refs
+
+LARGE_URI = "data:image/png;base64," + base64.b64encode(random.Random(1).randbytes(30_000)).decode()
+SMALL_URI = "data:image/gif;base64,R0lGODlhAQABAAAAACw="
+
+
+def ref(url: str, detail: Any = None, number: int = 1) -> ImageRef:
+    return ImageRef(message_index=0, block_index=number, number=number, url=url, detail=detail)
+
+
+def image_part(url: str, detail: Any = None) -> dict[str, Any]:
+    image_url: dict[str, Any] = {"url": url}
+    if detail is not None:
+        image_url["detail"] = detail
+    return {"type": "image_url", "image_url": image_url}
+
+
+def exact_json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize(
+    ("url", "detail"),
+    [
+        (LARGE_URI, None),
+        (LARGE_URI, "high"),
+        (LARGE_URI, {"odd": ['"quoted"', "é"]}),
+        (SMALL_URI, "low"),
+        ('https://example.com/a "quoted" \\ é\u2028.png', None),
+    ],
+)
+def test_each_image_ref_is_written_as_the_exact_json_of_its_part(url: str, detail: Any) -> None:
+    text = {"type": "text", "text": 'Quotes " and \\ backslashes, é, \u2028, \x00.'}
+    body = {"model": "m", "messages": [{"role": "user", "content": [text, ref(url, detail)]}]}
+    expected = {
+        "model": "m",
+        "messages": [{"role": "user", "content": [text, image_part(url, detail)]}],
+    }
+    assert body_bytes(body) == exact_json(expected)
+    assert json_size(body) == len(body_bytes(body))
+
+
+def test_the_prepared_image_is_written_not_the_original() -> None:
+    image = ref(LARGE_URI)
+    image.prepared = SMALL_URI
+    body = {"messages": [{"role": "user", "content": [image]}]}
+    assert body_bytes(body) == exact_json(
+        {"messages": [{"role": "user", "content": [image_part(SMALL_URI)]}]}
+    )
+
+
+@dataclass(eq=False)
+class Pages(Slot):
+    """A slot that becomes several parts, as a document's pages will."""
+
+    urls: list[str]
+
+    def parts(self) -> list[WirePart]:
+        parts: list[WirePart] = []
+        for number, url in enumerate(self.urls, start=1):
+            parts += [{"type": "text", "text": f"page {number}"}, image_part(url)]
+        return parts
+
+
+def test_a_slot_of_several_parts_is_spliced_in_where_it_stands() -> None:
+    pages = Pages([LARGE_URI, SMALL_URI])
+    content = [{"type": "text", "text": "before"}, pages, ref(LARGE_URI), "after"]
+    body = {"messages": [{"role": "user", "content": content}]}
+    expected_content = [
+        {"type": "text", "text": "before"},
+        {"type": "text", "text": "page 1"},
+        image_part(LARGE_URI),
+        {"type": "text", "text": "page 2"},
+        image_part(SMALL_URI),
+        image_part(LARGE_URI),
+        "after",
+    ]
+    assert body_bytes(body) == exact_json(
+        {"messages": [{"role": "user", "content": expected_content}]}
+    )
+    assert json_size(body) == len(body_bytes(body))
+
+
+def test_anything_else_that_is_not_json_is_still_refused() -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        body_bytes({"messages": [{"role": "user", "content": [object()]}]})

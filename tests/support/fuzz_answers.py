@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from hypothesis import strategies as st
+from langchain_core.messages import BaseMessage
 
 USAGE = {
     "prompt_tokens": 12,
@@ -185,3 +186,17 @@ def stream_bytes(draw: st.DrawFn) -> bytes:
     if draw(st.booleans()):
         events.append(b"data: [DONE]\n\n")
     return draw(mutated_bytes(b"".join(events)))
+
+
+def assert_valid(message: BaseMessage) -> None:
+    """What a caller may rely on: text or blocks, sane usage, parsed tool calls, and a message
+    that serializes (tracing does)."""
+    assert isinstance(message.content, (str, list))
+    assert isinstance(message.text, str)
+    usage = getattr(message, "usage_metadata", None)
+    if usage is not None:
+        for key in ("input_tokens", "output_tokens", "total_tokens"):
+            assert isinstance(usage[key], int) and usage[key] >= 0
+    for call in getattr(message, "tool_calls", []):
+        assert isinstance(call["args"], dict)
+    json.loads(message.model_dump_json())

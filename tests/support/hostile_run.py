@@ -35,7 +35,7 @@ TOKEN = "hf_HostileSecretToken0123456789abcdef"
 MODES = ("invoke", "ainvoke", "stream", "astream")
 _M_ARENA_MAX = -8
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["tests.protocol.hostile_run"])
+_CONTEXT.set_forkserver_preload(["tests.support.hostile_run"])
 
 
 @dataclass

@@ -1,0 +1,12 @@
+"""Images on their way from LangChain content blocks to the request body (private).
+
+- ``refs``: :class:`~.refs.ImageRef`, the slot an image block leaves in the translated
+  messages (it knows its message and block), and the JSON writer that splices each slot's
+  parts into the body.
+- ``settings``: the limits (:class:`~.settings.ImageSettings`) and the size they give an image.
+- ``pipeline``: :class:`~.pipeline.ImagePipeline`, which prepares every ref of a request and
+  checks the request size; ``cache``: its cache of prepared images.
+- ``fetch``: client-side downloads of image URLs.
+- ``headers``: image type and size from the first bytes (no Pillow).
+- ``codec``: decoding, resizing and encoding with Pillow.
+"""

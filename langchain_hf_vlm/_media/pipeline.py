@@ -1,0 +1,265 @@
+"""Image preparation before sending: sizing, re-encoding, URL fetching, request size guard.
+
+Contract used by chat_models: ``ImagePipeline(settings).prepare(wire)`` and
+``await ImagePipeline(settings).aprepare(wire)`` fill in :attr:`ImageRef.prepared` for every
+image of the translated messages (data URIs resized/re-encoded as needed; http(s) URLs left
+alone unless ``fetch_urls``), then check the request size.
+
+What happens to one image:
+
+- Its width and height are read from the file header (pure Python for PNG, JPEG, GIF and WebP;
+  no decoding). An image in one of those formats that is within ``max_side`` and
+  ``max_pixels`` is sent byte-for-byte unchanged, metadata included.
+- A larger image is decoded with Pillow and downscaled keeping its aspect ratio, never
+  upscaled: first by a whole factor done cheaply (a JPEG is decoded at 1/2, 1/4 or 1/8 scale
+  straight from its DCT coefficients, other formats are box-averaged), stopping at 1.5 times
+  the target size, then with LANCZOS for the rest. It is turned upright by its EXIF
+  orientation and re-encoded without metadata: JPEG for photographs, PNG for transparency
+  and flat graphics (screenshots, diagrams). Other formats Pillow reads (BMP, TIFF...) are
+  re-encoded the same way, resized or not.
+- Animated images (GIF, APNG, WebP) that need re-encoding keep their first frame only; those
+  within the limits are sent unchanged, and the server decides which frames it reads.
+- Without Pillow (the ``langchain-hf-vlm[images]`` extra) images that fit pass through and
+  any image that would need Pillow is an error saying so.
+
+Every problem is an :class:`~langchain_hf_vlm.errors.InvalidContentError` naming the message
+and content block of the image and its position in the request ("message 0, content block 1:
+image 2 of the request (...)"), raised before anything is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import hashlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._media import fetch
+from langchain_hf_vlm._media.cache import PreparedCache
+from langchain_hf_vlm._media.codec import reencode
+from langchain_hf_vlm._media.headers import ImageHeader, data_uri_header, read_image_header
+from langchain_hf_vlm._media.refs import ImageProblem, ImageRef, WireMessages, json_size, megabytes
+from langchain_hf_vlm._media.settings import ImageSettings, fits
+from langchain_hf_vlm.errors import InvalidContentError
+
+
+@dataclass
+class PipelineStats:
+    """Counters of the work an :class:`ImagePipeline` has done, for tests and monitoring.
+
+    Attributes:
+        decoded: Images decoded with Pillow (resized or converted).
+        fetched: Image URLs downloaded.
+        cache_hits: Images taken from the cache of prepared images.
+    """
+
+    decoded: int = 0
+    fetched: int = 0
+    cache_hits: int = 0
+
+
+@dataclass
+class _Job:
+    """One image of the request while it is being prepared."""
+
+    ref: ImageRef
+    fetched: bytes | None = None
+    prepared: str | None = None
+    _head: ImageHeader | None = field(default=None, init=False, repr=False)
+    _head_read: bool = field(default=False, init=False, repr=False)
+
+    @property
+    def inline(self) -> bool:
+        return self.ref.url.startswith("data:")
+
+    def head(self) -> ImageHeader | None:
+        """The header of a data URI's image, from its first bytes only; read once."""
+        if not self._head_read:
+            self._head = data_uri_header(self.ref.url)
+            self._head_read = True
+        return self._head
+
+
+class ImagePipeline:
+    """Prepares the images of translated messages; safe to share between threads."""
+
+    def __init__(self, settings: ImageSettings) -> None:
+        self.settings = settings
+        self.stats = PipelineStats()
+        self._lock = threading.Lock()
+        self._cache = PreparedCache(settings.cache_bytes)
+
+    def prepare(self, wire: WireMessages) -> None:
+        """Prepare every image of ``wire`` (sync path)."""
+        jobs = self._jobs(wire.images)
+        to_fetch = self._to_fetch(jobs)
+        if to_fetch:
+            downloads = []
+            with fetch.client(self.settings) as client:
+                for url, targets in to_fetch.items():
+                    with targets[0].ref.naming_errors():
+                        downloads.append(fetch.fetch(client, url, self.settings))
+            self._attach(to_fetch, downloads)
+        self._finish(wire, jobs)
+
+    async def aprepare(self, wire: WireMessages) -> None:
+        """Prepare every image of ``wire`` (async path)."""
+        jobs = self._jobs(wire.images)
+        to_fetch = self._to_fetch(jobs)
+        if to_fetch:
+            async with fetch.async_client(self.settings) as client:
+                tasks = [
+                    asyncio.ensure_future(self._afetch(client, url, targets[0].ref))
+                    for url, targets in to_fetch.items()
+                ]
+                try:
+                    downloads = await asyncio.gather(*tasks)
+                finally:
+                    # One failed download fails the request: stop the others before the client
+                    # closes under them.
+                    for task in tasks:
+                        task.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+            self._attach(to_fetch, downloads)
+        if any(self._needs_work(job) for job in jobs):
+            # Decoding and resizing take tens of milliseconds; keep them off the event loop.
+            await asyncio.to_thread(self._finish, wire, jobs)
+        else:  # nothing to decode: a hop to a thread would cost more than the work
+            self._finish(wire, jobs)
+
+    async def _afetch(self, client: httpx.AsyncClient, url: str, ref: ImageRef) -> bytes:
+        with ref.naming_errors():
+            return await fetch.afetch(client, url, self.settings)
+
+    def data_uri(self, data: bytes) -> str:
+        """The data URI to send for one image's bytes: as they are when they fit the limits,
+        resized or re-encoded otherwise (not cached).
+
+        Raises:
+            ImageProblem: The image cannot be sent.
+        """
+        header = read_image_header(data)
+        if header is not None and fits(header, self.settings):
+            return _data_uri(header.mime_type, data)
+        return self._reencoded(data, header)
+
+    # ---- the steps shared by both paths
+
+    def _jobs(self, images: Sequence[ImageRef]) -> list[_Job]:
+        """One job per image, in request order: where a slot that expands into images (a
+        document's pages, a video's frames) would add those."""
+        jobs = [_Job(ref) for ref in images]
+        if self.settings.fetch_urls:
+            for job in jobs:
+                if not job.inline:
+                    job.prepared = self._cached(job.ref.url)
+        return jobs
+
+    def _needs_work(self, job: _Job) -> bool:
+        """Whether preparing ``job`` may decode or re-encode it (judged from its header)."""
+        if job.prepared is not None or not job.inline:
+            return job.fetched is not None
+        return not fits(job.head(), self.settings)
+
+    def _to_fetch(self, jobs: list[_Job]) -> dict[str, list[_Job]]:
+        """Distinct URLs still to download, each with the images that show it."""
+        if not self.settings.fetch_urls:
+            return {}
+        to_fetch: dict[str, list[_Job]] = {}
+        for job in jobs:
+            if job.prepared is None and not job.inline:
+                to_fetch.setdefault(job.ref.url, []).append(job)
+        return to_fetch
+
+    def _attach(self, to_fetch: dict[str, list[_Job]], downloads: list[bytes]) -> None:
+        with self._lock:
+            self.stats.fetched += len(downloads)
+        for targets, data in zip(to_fetch.values(), downloads, strict=True):
+            for job in targets:
+                job.fetched = data
+
+    def _finish(self, wire: WireMessages, jobs: list[_Job]) -> None:
+        for job in jobs:
+            if job.prepared is None:
+                with job.ref.naming_errors():
+                    job.prepared = self._prepared_url(job)
+            job.ref.prepared = job.prepared
+        self._check_request_size(wire)
+
+    def _prepared_url(self, job: _Job) -> str:
+        url = job.ref.url
+        if job.fetched is not None:
+            fetched = self.data_uri(job.fetched)
+            self._cache.put(url, fetched)
+            return fetched
+        if not job.inline:
+            return url
+        start = url.index(",") + 1
+        header, data = job.head(), None
+        if header is None:  # not in the first bytes (or unreadable): all of them decide
+            data = _decode(url[start:])
+            header = read_image_header(data)
+        if fits(header, self.settings):
+            return url
+        encoded = url.encode()
+        key = "sha256:" + hashlib.sha256(encoded).hexdigest()
+        cached = self._cached(key)
+        if cached is not None:
+            return cached
+        if data is None:
+            data = _decode(memoryview(encoded)[start:])
+        prepared = self._reencoded(data, header)
+        self._cache.put(key, prepared)
+        return prepared
+
+    def _reencoded(self, data: bytes, header: ImageHeader | None) -> str:
+        mime, encoded = reencode(data, header, self.settings)
+        with self._lock:
+            self.stats.decoded += 1
+        return _data_uri(mime, encoded)
+
+    def _cached(self, key: str) -> str | None:
+        prepared = self._cache.get(key)
+        if prepared is not None:
+            with self._lock:
+                self.stats.cache_hits += 1
+        return prepared
+
+    # ---- the request size guard
+
+    def _check_request_size(self, wire: WireMessages) -> None:
+        limit = self.settings.max_request_bytes
+        if limit is None:
+            return
+        total = json_size(wire.messages)
+        if total <= limit:
+            return
+        largest = sorted(wire.images, key=lambda ref: -len(ref.sent_url))[:3]
+        named = ", ".join(
+            f"image {ref.number} ({megabytes(len(ref.sent_url))}) in message "
+            f"{ref.message_index}, content block {ref.block_index}"
+            for ref in largest
+        )
+        images_note = f"; the largest images: {named}" if named else ""
+        raise InvalidContentError(
+            f"the request body would be about {megabytes(total)}, over the limit of "
+            f"{megabytes(limit)} (max_request_bytes){images_note}. Lower image_max_pixels or "
+            "image_max_side, send fewer images, or raise max_request_bytes if the server takes "
+            "larger bodies (TGI: --payload-limit)"
+        )
+
+
+def _decode(payload: str | memoryview) -> bytes:
+    # Not strict: translation has validated the base64 already, and garbage decodes to bytes
+    # that fail the header check anyway.
+    try:
+        return binascii.a2b_base64(payload)
+    except (binascii.Error, ValueError) as exc:
+        raise ImageProblem(f"invalid base64 data ({exc})") from None
+
+
+def _data_uri(mime: str, data: bytes) -> str:
+    return f"data:{mime};base64,{binascii.b2a_base64(data, newline=False).decode('ascii')}"

@@ -1,0 +1,1 @@
+"""Helpers that tests import. Fixtures live in ``tests/conftest.py``; no test imports a conftest."""

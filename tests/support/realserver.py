@@ -1,0 +1,54 @@
+"""Models pointed at `transformers serve` with the tiny VLM, and a local image host."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from pathlib import Path
+
+from langchain_hf_vlm import ChatHuggingFaceVLM
+from tests.realserver.tiny_server import TinyVLMServer
+
+
+def make_model(server: TinyVLMServer, **kwargs: object) -> ChatHuggingFaceVLM:
+    """A model pointed at the tiny server: greedy, short answers, no retries unless asked."""
+    params: dict[str, object] = {
+        "model": server.model,
+        "base_url": server.url,
+        "max_retries": 0,
+        "max_tokens": 24,
+        "temperature": 0.0,
+        "timeout": 60,
+    }
+    params.update(kwargs)
+    return ChatHuggingFaceVLM(**params)  # type: ignore[arg-type]
+
+
+class ImageHost:
+    """A plain HTTP server on 127.0.0.1 serving files from one folder (the servers fetch URLs)."""
+
+    def __init__(self, folder: Path) -> None:
+        handler = _quiet_handler(folder)
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.folder = folder
+        self.base = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def url(self, name: str) -> str:
+        return f"{self.base}/{name}"
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def _quiet_handler(folder: Path) -> type[http.server.SimpleHTTPRequestHandler]:
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, directory=str(folder), **kwargs)  # type: ignore[arg-type]
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler
