@@ -116,8 +116,9 @@ class ChatHuggingFaceVLM(BaseChatModel):
     bill_to: str | None = None
     """Organisation to bill on the router (``X-HF-Bill-To``)."""
     timeout: float | None = Field(default=120.0, gt=0)
-    """Seconds allowed to connect, for the first byte, and between stream chunks; also how
-    long, from the first attempt, to keep retrying a server that is starting up."""
+    """Seconds allowed for each network wait (connect, first byte), and in a stream between
+    two data events (keep-alive comments do not count); also how long, from the first attempt,
+    to keep retrying a server that is starting up. ``request_timeout`` bounds the whole call."""
     max_retries: int = Field(default=2, ge=0)
     """Retries on 429, 502, 503, 504, connection failures and timeouts. A 503 from a server
     that is starting up is retried beyond this, within ``timeout``."""
