@@ -18,7 +18,7 @@ from typing import Literal
 from langchain_core.exceptions import ModelError
 
 from langchain_hf_vlm._backends import ScaleUpPolicy
-from langchain_hf_vlm._deadline import Deadline
+from langchain_hf_vlm._deadline import Deadline, bounded
 from langchain_hf_vlm._error_mapping import ERROR_BODY_BYTES, error_for_response, transport_error
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._redaction import Redactor
@@ -118,6 +118,9 @@ class Call:
         self.at_socket = at_socket
         """The client's sockets obey the deadline (clients the package made)."""
         self.deadline = Deadline(limits.request_timeout)
+        self.scope = bounded(self.deadline)
+        """``with call.scope:`` around each network call (one object: it runs around every
+        read of a stream; never nested)."""
         self.retries = Retries(max_retries, scale_up)
         self.redact = Redactor.from_headers(headers)
 

@@ -139,7 +139,7 @@ def _timer(call: Call) -> Any:
     """What ends an await at the call's deadline: the deadline backend of the package's own
     clients, or else a cancel scope."""
     if call.at_socket:
-        return bounded(call.deadline)
+        return call.scope
     remaining = call.deadline.remaining()
     return contextlib.nullcontext() if remaining is None else anyio.fail_after(max(remaining, 0))
 
@@ -249,7 +249,7 @@ class Transport:
     def _probe(self, url: str, headers: Mapping[str, str]) -> Any:
         call = _probe_call(headers)
         try:
-            with bounded(call.deadline), self.client().stream("GET", url, headers=headers) as got:
+            with call.scope, self.client().stream("GET", url, headers=headers) as got:
                 if got.status_code != 200:
                     return None
                 return loads(self._read(got, call.answer(got), call))
@@ -363,7 +363,7 @@ class Transport:
         call = self._call(request, client)
         while True:
             try:
-                with bounded(call.deadline):
+                with call.scope:
                     response = self._send(client, request, call)
                     with contextlib.closing(response):
                         if response.status_code >= 400:
@@ -415,16 +415,16 @@ class Transport:
             delivered = False
             try:
                 call.attempt(stream=True)
-                with bounded(call.deadline):
+                with call.scope:
                     response = self._send(client, request, call)
                 with contextlib.closing(response):
-                    with bounded(call.deadline):
+                    with call.scope:
                         self._opened(response, call)
                     yield StreamOpened(response.headers)
                     reader = _StreamReader(call)
                     chunks = response.iter_bytes()
                     while not reader.ended:
-                        with bounded(call.deadline):
+                        with call.scope:
                             chunk = next(chunks, None)
                         for item in reader.feed(chunk):
                             delivered = True
@@ -505,31 +505,34 @@ class _StreamReader:
     """Bytes of a stream to transport items: SSE decoding, the stream's size limit, the stall
     timer (reset by data events only) and the end at ``[DONE]``. Shared by both loops."""
 
-    __slots__ = ("_call", "_decoder", "_size", "done", "ended")
+    __slots__ = ("_deadline", "_decoder", "_redact", "_size", "done", "ended")
 
     def __init__(self, call: Call) -> None:
-        self._call = call
+        self._deadline = call.deadline
+        self._redact = call.redact
         self._decoder = SSEDecoder(call.limits.max_event_bytes)
         self._size = Body(call.limits.max_response_bytes, "max_response_bytes")
         self.done = False
         self.ended = False
 
     def feed(self, chunk: bytes | None) -> list[StreamItem]:
-        """The items completed by ``chunk`` (None: the body ended)."""
+        """The items completed by ``chunk`` (None: the body ended). Runs once per network read."""
         if chunk is None:
             self.ended = True
             payloads = self._decoder.close()
         else:
             self._size.count(len(chunk))
             payloads = self._decoder.feed(chunk)
+            if not payloads:
+                return []
         items: list[StreamItem] = []
         for payload in payloads:
             if payload is DONE:
                 self.done = self.ended = True
                 items.append(StreamDone())
                 break
-            self._call.deadline.event()
-            items.append(_checked_event(payload, self._call.redact))
+            items.append(_checked_event(payload, self._redact))
+        self._deadline.event()
         return items
 
 
