@@ -23,7 +23,7 @@ MODEL ?=
 DEMO_ARGS = $(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(MODEL),--model $(MODEL))
 
 .DEFAULT_GOAL := help
-.PHONY: help test check demo format lint unit protocol py313 hub2 realserver dist check-dist \
+.PHONY: help test check demo format lint unit protocol py313 hub2 ray realserver dist check-dist \
 	bench bench-quick clean
 
 help: ## list the targets
@@ -34,7 +34,7 @@ help: ## list the targets
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP) --upgrade pip
-	$(VENV)/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,compare]'
+	$(VENV)/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,compare,pdf,video]'
 	touch $@
 
 # What the demo needs from the main environment: the package and Pillow, nothing for tests.
@@ -49,7 +49,7 @@ $(PY313_VENV)/.installed: pyproject.toml constraints.txt
 		"PATH); install it or pass PYTHON313=/path/to/python3.13" >&2; exit 1; }
 	$(PYTHON313) -m venv $(PY313_VENV)
 	$(PY313_VENV)/bin/pip install $(PIP) --upgrade pip
-	$(PY313_VENV)/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,compare]'
+	$(PY313_VENV)/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,compare,pdf,video]'
 	touch $@
 
 # huggingface_hub 2.x (httpx2) in its own environment: the package supports both majors.
@@ -59,6 +59,15 @@ $(PY313_VENV)/.installed: pyproject.toml constraints.txt
 	.venv-hub2/bin/pip install $(PIP) -c .venv-hub2/constraints.txt -e '.[test,images]' \
 		'huggingface_hub==2.4.0' langchain
 	touch $@
+
+# Ray Data in its own environment (heavy: Arrow, pandas); tests/ray runs only there.
+.venv-ray/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv .venv-ray
+	.venv-ray/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,ray]' pytest-timeout
+	touch $@
+
+ray: .venv-ray/.installed ## Ray Data tier in .venv-ray (each test with a timeout)
+	.venv-ray/bin/pytest tests/ray -q --timeout=300
 
 # transformers serve with the tiny test VLM. torch is pinned: the CPU wheel (never unpinned).
 $(SERVE_VENV)/.installed:
@@ -104,7 +113,7 @@ check-dist: dist ## twine check, contents of both archives, the wheel installed 
 	$(VENV)/bin/twine check --strict dist/*
 	$(VENV)/bin/python scripts/check_dist.py dist
 
-test: lint unit protocol py313 hub2 realserver check-dist ## everything CI runs
+test: lint unit protocol py313 hub2 ray realserver check-dist ## everything CI runs
 
 # HF_TOKEN (the router) or BASE_URL needs only the client; otherwise the tiny local model
 # needs the serving environment (torch, transformers) too.
@@ -116,12 +125,15 @@ demo: $(if $(wildcard $(VENV)/.installed),$(VENV)/.installed,$(VENV)/.demo-insta
 # Benchmarks print figures; nothing fails on a time. bench-quick is a smoke run.
 bench: $(VENV)/.installed ## the benchmarks (ratios measured in one run)
 	$(VENV)/bin/python benchmarks/images.py
+	$(VENV)/bin/python benchmarks/documents.py
 	$(VENV)/bin/python benchmarks/run.py
 	$(VENV)/bin/python benchmarks/batch.py
+	$(VENV)/bin/python benchmarks/batch_photos.py
 
 bench-quick: $(VENV)/.installed ## a smoke run of the benchmarks
 	$(VENV)/bin/python benchmarks/run.py --quick
 	$(VENV)/bin/python benchmarks/batch.py --quick
+	$(VENV)/bin/python benchmarks/batch_photos.py --quick
 
 clean: ## remove the environments, caches and build output
-	rm -rf $(VENV) $(PY313_VENV) $(SERVE_VENV) .venv-hub2 .cache dist build
+	rm -rf $(VENV) $(PY313_VENV) $(SERVE_VENV) .venv-hub2 .venv-ray .cache dist build

@@ -1,4 +1,4 @@
-"""Throughput of examples/batch_caption.py against the loopback server, by concurrency.
+"""Throughput of the batch command (hf-vlm-batch-caption) against the loopback server.
 
 Captions a folder of small PNGs (files read, blocks built, ``ainvoke``, one JSONL line written
 and flushed per image) at concurrency 1, 8 and 32, against the same loopback server as
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,9 +20,7 @@ from loopback import MODEL, LoopbackServer
 from run import LOOP, SMALL, Floor, Row, machine, png, report
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-from batch_caption import caption_folder
+from langchain_hf_vlm.cli import caption_folder
 
 CONCURRENCY = (1, 8, 32)
 
@@ -55,7 +52,7 @@ def main() -> None:
             summary = await caption_folder(
                 model, folder, out, concurrency=concurrency, progress=False
             )
-            assert (summary.captioned, summary.failed) == (images, 0), summary
+            assert (summary.answered, summary.failed) == (images, 0), summary
             return images / summary.seconds
 
         async def floor_rate(concurrency: int) -> float:

@@ -27,8 +27,6 @@ import io
 import math
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -36,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from memory import print_peak_growth, resident_growth  # benchmarks/memory.py
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
 from langchain_hf_vlm._media.pipeline import ImagePipeline
@@ -196,26 +195,6 @@ def python_heap_peak(method: Callable[[], str]) -> int:
         tracemalloc.stop()
 
 
-def resident_growth(name: str, path: Path) -> int | None:
-    """Peak growth of the resident set while a fresh process runs the method once (Linux)."""
-    if not Path("/proc/self/clear_refs").exists():
-        return None
-    child = subprocess.run(
-        [sys.executable, __file__, "--child", name, str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return int(child.stdout) if child.returncode == 0 and child.stdout.strip() else None
-
-
-def _status_bytes(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise LookupError(field)
-
-
 def child(name: str, path: str) -> None:
     data = Path(path).read_bytes()
     with Image.open(io.BytesIO(data)) as source:
@@ -225,10 +204,7 @@ def child(name: str, path: str) -> None:
     # measured run: memory freed by it would stay resident and be reused unseen.
     methods_for(tiny, ImagePipeline(DEFAULTS))[name]()
     method = methods_for(data, ImagePipeline(DEFAULTS))[name]
-    before = _status_bytes("VmRSS")
-    Path("/proc/self/clear_refs").write_text("5")  # resets the peak (VmHWM) to the current RSS
-    method()
-    print(max(0, _status_bytes("VmHWM") - before))
+    print_peak_growth(method)
 
 
 def measure(paths: dict[str, Path], runs: int) -> None:
@@ -263,7 +239,7 @@ def measure(paths: dict[str, Path], runs: int) -> None:
         for index, (name, method) in enumerate(methods.items()):
             output = outputs[name]
             quality = psnr(output, source)
-            rss = None if "cached" in name else resident_growth(name, path)
+            rss = None if "cached" in name else resident_growth(__file__, name, str(path))
             print(
                 f"{title if index == 0 else '':<31} {name:<16} {medians[name] * 1000:>8.1f} "
                 f"{naive_time / medians[name]:>5.1f}x {len(output) / 1e3:>6.0f} KB "

@@ -3,6 +3,7 @@
 from typing import Any
 
 from langchain_hf_vlm.chat_models import ChatHuggingFaceVLM
+from langchain_hf_vlm.documents import document_block, video_block
 from langchain_hf_vlm.errors import (
     APIConnectionError,
     APIError,
@@ -41,7 +42,9 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseTooLargeError",
+    "document_block",
     "image_block",
+    "video_block",
 ]
 
 

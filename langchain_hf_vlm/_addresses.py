@@ -31,7 +31,8 @@ class AddressRefused(httpx.ConnectError):
         where = host if host == address else f"{host} ({address})"
         super().__init__(
             f"refused to connect to {where}: a {kind} address (set "
-            "image_fetch_allow_private=True to download images from such hosts)"
+            "image_fetch_allow_private=True to download images, documents and videos from such "
+            "hosts)"
         )
         self.host = host
         self.address = address

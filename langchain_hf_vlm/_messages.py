@@ -26,7 +26,9 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from langchain_hf_vlm._media.refs import ImageRef, WireMessage, WireMessages, WirePart
+from langchain_hf_vlm._media.expand import MediaRef
+from langchain_hf_vlm._media.refs import ImageRef, Slot, WireMessage, WireMessages, WirePart
+from langchain_hf_vlm._media.sources import read_media_block
 from langchain_hf_vlm._mime import (
     SUPPORTED_IMAGE_TYPES,
     check_base64,
@@ -41,20 +43,12 @@ _IMAGE_MIME = re.compile(r"image/[a-z0-9][a-z0-9.+-]*")
 _ASSISTANT_HISTORY_SKIPPED = frozenset(
     {"reasoning", "thinking", "redacted_thinking", "tool_call", "tool_use", "tool_call_chunk"}
 )
-_UNSUPPORTED_MEDIA = {
-    "audio": "audio",
-    "input_audio": "audio",
-    "video": "video",
-    "video_url": "video",
-    "file": "a file",
-    "document": "a document",
-    "pdf": "a PDF",
-    "text-plain": "a plain-text file",
-}
+_UNSUPPORTED_MEDIA = {"audio": "audio", "input_audio": "audio"}
 _SUPPORTED_SUMMARY = (
-    "supported content blocks are text and images: OpenAI image_url (dict or string), "
-    "standard image blocks (url, or base64 with mime_type), Anthropic image source blocks "
-    "(base64 or url); images may be PNG, JPEG, GIF or WebP"
+    "supported content blocks are text, images (OpenAI image_url, dict or string; standard "
+    "image blocks, url or base64; Anthropic image source blocks; PNG, JPEG, GIF or WebP), "
+    "documents (file and Anthropic document blocks: PDF, text/plain, text/markdown, text/csv, "
+    "application/json) and videos (video blocks: MP4, QuickTime, WebM, Matroska, AVI)"
 )
 _TOOL_IMAGE_NOTE = "Image(s) returned by tool call {id}:"
 
@@ -67,35 +61,35 @@ def to_wire_messages(messages: Sequence[BaseMessage]) -> WireMessages:
     their refs still name the tool message they came from.
     """
     wire = WireMessages([])
-    pending_tool_images: list[WirePart | ImageRef] = []
+    pending_tool_images: list[WirePart | Slot] = []
     for index, message in enumerate(messages):
         if not isinstance(message, ToolMessage) and pending_tool_images:
             wire.messages.append({"role": "user", "content": pending_tool_images})
             pending_tool_images = []
         if isinstance(message, ToolMessage):
-            tool_message, images = _tool_message(message, index, wire.images)
+            tool_message, images = _tool_message(message, index, wire)
             wire.messages.append(tool_message)
             if images:
                 note = _TOOL_IMAGE_NOTE.format(id=message.tool_call_id)
                 pending_tool_images.extend([{"type": "text", "text": note}, *images])
         else:
-            wire.messages.append(_message(message, index, wire.images))
+            wire.messages.append(_message(message, index, wire))
     if pending_tool_images:
         wire.messages.append({"role": "user", "content": pending_tool_images})
     return wire
 
 
-def _message(message: BaseMessage, index: int, images: list[ImageRef]) -> WireMessage:
+def _message(message: BaseMessage, index: int, wire: WireMessages) -> WireMessage:
     if isinstance(message, HumanMessage):
-        content = _content(message.content, index, images)
+        content = _content(message.content, index, wire)
         return _with_name({"role": "user", "content": content}, message)
     if isinstance(message, SystemMessage):
-        content = _content(message.content, index, images)
+        content = _content(message.content, index, wire)
         return _with_name({"role": "system", "content": content}, message)
     if isinstance(message, AIMessage):
         return _assistant_message(message, index)
     if isinstance(message, ChatMessage):
-        content = _content(message.content, index, images)
+        content = _content(message.content, index, wire)
         return _with_name({"role": message.role, "content": content}, message)
     if isinstance(message, FunctionMessage):
         raise InvalidContentError(
@@ -140,32 +134,32 @@ def _wire_tool_call(call_id: str | None, name: str | None, arguments: str | None
 
 
 def _tool_message(
-    message: ToolMessage, index: int, images: list[ImageRef]
-) -> tuple[WireMessage, list[ImageRef]]:
-    parts = _content(message.content, index, images)
+    message: ToolMessage, index: int, wire: WireMessages
+) -> tuple[WireMessage, list[Slot]]:
+    parts = _content(message.content, index, wire)
     if isinstance(parts, str):
         text, refs = parts, []
     else:
         text = "".join(part["text"] for part in parts if isinstance(part, dict))
-        refs = [part for part in parts if isinstance(part, ImageRef)]
+        refs = [part for part in parts if isinstance(part, Slot)]
     return {"role": "tool", "tool_call_id": message.tool_call_id, "content": text}, refs
 
 
 def _content(
     content: str | list[str | dict[str, Any]],
     message_index: int,
-    images: list[ImageRef] | None,
-) -> str | list[WirePart | ImageRef]:
-    """A message's content; ``images`` collects its image refs (None: assistant history,
-    which carries text only and is sent as one string)."""
+    wire: WireMessages | None,
+) -> str | list[WirePart | Slot]:
+    """A message's content; ``wire`` collects its image and media refs (None: assistant
+    history, which carries text only and is sent as one string)."""
     if isinstance(content, str):
         return content
-    parts: list[WirePart | ImageRef] = []
+    parts: list[WirePart | Slot] = []
     for block_index, block in enumerate(content):
-        part = _part(block, message_index, block_index, images)
+        part = _part(block, message_index, block_index, wire)
         if part is not None:
             parts.append(part)
-    if images is None:
+    if wire is None:
         return "".join(part["text"] for part in parts if isinstance(part, dict))
     return parts
 
@@ -174,8 +168,8 @@ def _part(
     block: str | dict[str, Any],
     message_index: int,
     block_index: int,
-    images: list[ImageRef] | None,
-) -> WirePart | ImageRef | None:
+    wire: WireMessages | None,
+) -> WirePart | Slot | None:
     def fail(problem: str) -> InvalidContentError:
         return InvalidContentError(problem, message_index=message_index, block_index=block_index)
 
@@ -189,20 +183,25 @@ def _part(
         if not isinstance(text, str):
             raise fail("a text block needs a string 'text'")
         return {"type": "text", "text": text}
-    if images is None:
+    if wire is None:
         if isinstance(kind, str) and kind in _ASSISTANT_HISTORY_SKIPPED:
             return None
         raise fail(f"assistant history can carry text only, got a {kind!r} block")
     try:
-        url, detail = _image_url(block)
+        media = read_media_block(block)
+        url, detail = (None, None) if media is not None else _image_url(block)
     except ValueError as exc:
         raise fail(str(exc)) from None
+    if media is not None:
+        media_ref = MediaRef(message_index, block_index, len(wire.media) + 1, media)
+        wire.media.append(media_ref)
+        return media_ref
     if url is None:
         if isinstance(kind, str) and kind in _UNSUPPORTED_MEDIA:
             raise fail(f"{_UNSUPPORTED_MEDIA[kind]} block cannot be sent; {_SUPPORTED_SUMMARY}")
         raise fail(f"unsupported content block type {kind!r}; {_SUPPORTED_SUMMARY}")
-    ref = ImageRef(message_index, block_index, len(images) + 1, url, detail)
-    images.append(ref)
+    ref = ImageRef(message_index, block_index, len(wire.images) + 1, url, detail)
+    wire.images.append(ref)
     return ref
 
 

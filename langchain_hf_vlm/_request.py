@@ -15,8 +15,11 @@ from langchain_core.language_models import LangSmithParams
 from pydantic import SecretStr
 
 from langchain_hf_vlm._auth import bearer_token, request_headers
+from langchain_hf_vlm._media.expand import MediaLimits
+from langchain_hf_vlm._media.pdf import PdfLimits
 from langchain_hf_vlm._media.refs import WireMessages
 from langchain_hf_vlm._media.settings import ImageSettings
+from langchain_hf_vlm._media.video import VideoLimits
 from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, body_bytes, build_payload
 from langchain_hf_vlm._responses import MODEL_PROVIDER
 from langchain_hf_vlm._transport import PreparedRequest
@@ -112,6 +115,25 @@ def image_settings(llm: ChatHuggingFaceVLM) -> ImageSettings:
         max_input_pixels=llm.image_max_input_pixels,
         jpeg_quality=llm.image_jpeg_quality,
         cache_bytes=llm.image_cache_bytes,
+    )
+
+
+def media_limits(llm: ChatHuggingFaceVLM) -> MediaLimits:
+    """How the model's documents, videos and text files become parts."""
+    return MediaLimits(
+        pdf=PdfLimits(
+            max_pages=llm.pdf_max_pages,
+            text_layer=llm.pdf_text_layer,
+            max_bytes=llm.pdf_max_bytes,
+            render_timeout=llm.pdf_render_timeout,
+        ),
+        video=VideoLimits(
+            max_frames=llm.video_max_frames,
+            frames_per_second=llm.video_frames_per_second,
+            max_seconds=llm.video_max_seconds,
+            max_bytes=llm.video_max_bytes,
+        ),
+        text_max_bytes=llm.text_file_max_bytes,
     )
 
 

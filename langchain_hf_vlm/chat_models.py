@@ -15,6 +15,7 @@ from langchain_core.language_models import (
 )
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils import secret_from_env
@@ -26,6 +27,8 @@ from langchain_hf_vlm._call import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_T
 from langchain_hf_vlm._callbacks import retry_reporter
 from langchain_hf_vlm._error_mapping import request_id
 from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._media import pdf, video
+from langchain_hf_vlm._media.detect import with_mime_types
 from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._media.settings import (
     DEFAULT_CACHE_BYTES,
@@ -36,6 +39,7 @@ from langchain_hf_vlm._media.settings import (
     DEFAULT_MAX_PIXELS,
     DEFAULT_MAX_SIDE,
 )
+from langchain_hf_vlm._media.text import DEFAULT_MAX_TEXT_BYTES
 from langchain_hf_vlm._messages import to_wire_messages
 from langchain_hf_vlm._payload import SAMPLING_PARAMETERS
 from langchain_hf_vlm._providers import check_provider
@@ -49,9 +53,9 @@ _PROFILE = ModelProfile(
     text_inputs=True,
     image_inputs=True,
     image_url_inputs=True,
-    pdf_inputs=False,
+    pdf_inputs=True,  # pages rendered to images on the client
     audio_inputs=False,
-    video_inputs=False,
+    video_inputs=True,  # frames sampled on the client
     text_outputs=True,
     tool_calling=True,
     tool_choice=True,
@@ -167,9 +171,10 @@ class ChatHuggingFaceVLM(BaseChatModel):
     cannot reach the image host). Loopback, private, link-local and other non-public
     addresses are refused (see ``image_fetch_allow_private``)."""
     image_fetch_allow_private: bool = False
-    """Let client-side image downloads connect to loopback, private, link-local, multicast and
-    reserved addresses (a local image host). Off by default: image URLs may come from users,
-    and would otherwise reach cloud metadata (169.254.169.254) or internal services."""
+    """Let client-side downloads (images, and always documents and videos) connect to loopback,
+    private, link-local, multicast and reserved addresses (a local host). Off by default: URLs
+    may come from users, and would otherwise reach cloud metadata (169.254.169.254) or internal
+    services."""
     image_fetch_timeout: float = Field(default=DEFAULT_FETCH_TIMEOUT, gt=0)
     """Seconds allowed for a client-side image download (each wait, and the whole)."""
     image_fetch_max_bytes: int = Field(default=DEFAULT_FETCH_MAX_BYTES, gt=0)
@@ -181,6 +186,26 @@ class ChatHuggingFaceVLM(BaseChatModel):
     image_cache_bytes: int = Field(default=DEFAULT_CACHE_BYTES, ge=0)
     """Budget of the cache of prepared images, so that turn N of a conversation does not
     prepare turn 1's images again (0: no cache)."""
+    pdf_max_pages: int = Field(default=pdf.DEFAULT_MAX_PAGES, gt=0)
+    """Pages sent per request, over all its PDFs (each page is an image); more is an error
+    before sending. Choose pages with ``document_block(..., pages="1-5")``."""
+    pdf_text_layer: Literal["off", "on", "auto"] = pdf.DEFAULT_TEXT_LAYER
+    """Send a page's text layer as text after its image: "auto" for pages that are not scans
+    (their text layer is exact), "on" for every page, "off" for none."""
+    pdf_max_bytes: int = Field(default=pdf.DEFAULT_MAX_BYTES, gt=0)
+    """Largest PDF accepted (and downloaded), in bytes."""
+    pdf_render_timeout: float = Field(default=pdf.DEFAULT_RENDER_TIMEOUT, gt=0)
+    """Seconds allowed to render one document's pages."""
+    video_max_frames: int = Field(default=video.DEFAULT_MAX_FRAMES, gt=0)
+    """Frames sent per video (a block may ask for another number: ``video_block``)."""
+    video_frames_per_second: float | None = Field(default=None, gt=0)
+    """Sample videos at this rate (still at most ``video_max_frames``); None: evenly."""
+    video_max_seconds: float = Field(default=video.DEFAULT_MAX_SECONDS, gt=0)
+    """Longest video accepted."""
+    video_max_bytes: int = Field(default=video.DEFAULT_MAX_BYTES, gt=0)
+    """Largest video accepted (and downloaded), in bytes."""
+    text_file_max_bytes: int = Field(default=DEFAULT_MAX_TEXT_BYTES, gt=0)
+    """Largest text file (plain text, Markdown, CSV, JSON) sent as text."""
 
     http_client: httpx.Client | None = Field(default=None, exclude=True)
     """Your own ``httpx.Client`` (proxies, custom CAs, mTLS, event hooks) for synchronous
@@ -244,6 +269,12 @@ class ChatHuggingFaceVLM(BaseChatModel):
     def _resolve_model_profile(self) -> ModelProfile | None:
         return _PROFILE
 
+    def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
+        # langchain-core refuses base64 blocks without mime_type while it formats the input
+        # for tracing, before the model runs; the type is in the bytes (copies are filled in,
+        # never the user's messages).
+        return with_mime_types(super()._convert_input(model_input))
+
     # ---- live parts, made on first use (and again after unpickling)
 
     @property
@@ -262,7 +293,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         """The image pipeline: sizing, re-encoding, URL fetching and the request size guard."""
         images = self._images
         if images is None:
-            images = ImagePipeline(_request.image_settings(self))
+            images = ImagePipeline(_request.image_settings(self), _request.media_limits(self))
             self._images = images
         return images
 

@@ -43,5 +43,17 @@ class VLMCapabilities:
         return True
 
     @property
+    def supports_pdf_inputs(self) -> bool:
+        return True  # pages rendered to images on the client ([pdf] extra)
+
+    @property
+    def supports_pdf_tool_message(self) -> bool:
+        return True
+
+    @property
+    def supports_video_inputs(self) -> bool:
+        return True  # frames sampled on the client ([video] extra); the suite has no test
+
+    @property
     def returns_usage_metadata(self) -> bool:
         return True

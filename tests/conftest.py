@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 from huggingface_hub import constants
 
+from tests.media import handwritten_pdf
 from tests.pngs import tiny_png
 from tests.realserver.tiny_server import ServeEnvironmentMissing, TinyVLMServer
 from tests.servers.chat_server import DIALECTS, ChatServer
@@ -79,11 +80,13 @@ def tiny_vlm() -> Iterator[TinyVLMServer]:
 def image_host(
     tiny_vlm: TinyVLMServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ImageHost]:
-    """The tiny model's fixture images plus a PNG diagram, served over HTTP from 127.0.0.1."""
+    """The tiny model's fixture images, a PNG diagram and a one-page PDF, served over HTTP from
+    127.0.0.1."""
     folder = tmp_path_factory.mktemp("images")
     for path in tiny_vlm.images.iterdir():
         (folder / path.name).write_bytes(path.read_bytes())
     (folder / "diagram.png").write_bytes(tiny_png(64, 48))
+    (folder / "dummy.pdf").write_bytes(handwritten_pdf("Dummy PDF file"))
     (folder / "not-an-image.png").write_bytes(b"<html>this is not an image</html>")
     host = ImageHost(folder)
     yield host

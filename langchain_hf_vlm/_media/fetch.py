@@ -1,5 +1,6 @@
-"""Downloading image URLs on the client (``fetch_urls``): limits, timeouts, redirects, and
-public addresses only unless ``fetch_allow_private`` (:mod:`langchain_hf_vlm._addresses`).
+"""Downloading image URLs on the client (``fetch_urls``), and document and video URLs
+(always: no chat-completion server reads them): limits, timeouts, redirects, and public
+addresses only unless ``fetch_allow_private`` (:mod:`langchain_hf_vlm._addresses`).
 
 Everything but the I/O call is shared by the sync and the async path. Problems are
 :class:`~langchain_hf_vlm._media.refs.ImageProblem`: the caller names the image.
@@ -8,6 +9,7 @@ Everything but the I/O call is shared by the sync and the async path. Problems a
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
@@ -22,6 +24,26 @@ from langchain_hf_vlm._media.refs import ImageProblem, megabytes, shorten
 from langchain_hf_vlm._media.settings import ImageSettings
 
 _REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a download must be.
+
+    Attributes:
+        what: How errors name it ("an image").
+        content_types: Content types accepted, by prefix (None: any; the bytes decide).
+        max_bytes: Largest download (None: the settings' ``fetch_max_bytes``).
+        limit_name: The setting errors name for that limit.
+    """
+
+    what: str = "an image"
+    content_types: tuple[str, ...] | None = ("image/",)
+    max_bytes: int | None = None
+    limit_name: str = "fetch_max_bytes"
+
+
+IMAGE = Wanted()
 
 
 def client(settings: ImageSettings) -> httpx.Client:
@@ -47,9 +69,9 @@ def async_client(settings: ImageSettings) -> httpx.AsyncClient:
     return fetcher
 
 
-def fetch(client: httpx.Client, url: str, settings: ImageSettings) -> bytes:
-    """The bytes of the image at ``url``."""
-    download = _Download(settings)
+def fetch(client: httpx.Client, url: str, settings: ImageSettings, wanted: Wanted = IMAGE) -> bytes:
+    """The bytes of the image (or what ``wanted`` says) at ``url``."""
+    download = _Download(settings, wanted)
     try:
         with client.stream("GET", url) as response:
             download.start(response)
@@ -60,9 +82,11 @@ def fetch(client: httpx.Client, url: str, settings: ImageSettings) -> bytes:
     return download.data()
 
 
-async def afetch(client: httpx.AsyncClient, url: str, settings: ImageSettings) -> bytes:
-    """The bytes of the image at ``url`` (async)."""
-    download = _Download(settings)
+async def afetch(
+    client: httpx.AsyncClient, url: str, settings: ImageSettings, wanted: Wanted = IMAGE
+) -> bytes:
+    """The bytes of the image (or what ``wanted`` says) at ``url`` (async)."""
+    download = _Download(settings, wanted)
     try:
         async with client.stream("GET", url) as response:
             download.start(response)
@@ -79,15 +103,16 @@ def _client_options(settings: ImageSettings, request_hooks: list[Any]) -> dict[s
         "follow_redirects": True,
         "max_redirects": _REDIRECTS,
         "event_hooks": {"request": request_hooks},
-        "headers": {"Accept": "image/*"},
+        "headers": {"Accept": "image/*, application/pdf, video/*, text/*;q=0.5, */*;q=0.1"},
     }
 
 
 class _Download:
     """The checks of one image download, fed by the sync or the async client."""
 
-    def __init__(self, settings: ImageSettings) -> None:
-        self.limit = settings.fetch_max_bytes
+    def __init__(self, settings: ImageSettings, wanted: Wanted) -> None:
+        self.wanted = wanted
+        self.limit = settings.fetch_max_bytes if wanted.max_bytes is None else wanted.max_bytes
         self.timeout = settings.fetch_timeout
         # httpx bounds each network wait; a server trickling bytes is bounded here.
         self.deadline = time.monotonic() + settings.fetch_timeout
@@ -98,22 +123,26 @@ class _Download:
         if response.status_code != 200:
             raise ImageProblem(f"downloading it failed: the server answered {response.status_code}")
         content_type = response.headers.get("content-type", "")
-        if not content_type.split(";", 1)[0].strip().lower().startswith("image/"):
+        accepted = self.wanted.content_types
+        if accepted is not None and not (
+            content_type.split(";", 1)[0].strip().lower().startswith(accepted)
+        ):
             raise ImageProblem(
-                f"the server sent content type {content_type or '(none)'!r}, not an image"
+                f"the server sent content type {content_type or '(none)'!r}, not {self.wanted.what}"
             )
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > self.limit:
             raise ImageProblem(
                 f"it is {megabytes(int(length))}, over the download limit of "
-                f"{megabytes(self.limit)} (fetch_max_bytes)"
+                f"{megabytes(self.limit)} ({self.wanted.limit_name})"
             )
 
     def add(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if self.size > self.limit:
             raise ImageProblem(
-                f"the download passed the limit of {megabytes(self.limit)} (fetch_max_bytes)"
+                f"the download passed the limit of {megabytes(self.limit)} "
+                f"({self.wanted.limit_name})"
             )
         if time.monotonic() > self.deadline:
             raise self.timed_out()

@@ -1,9 +1,11 @@
 """Image preparation before sending: sizing, re-encoding, URL fetching, request size guard.
 
-Contract used by chat_models: ``ImagePipeline(settings).prepare(wire)`` and
-``await ImagePipeline(settings).aprepare(wire)`` fill in :attr:`ImageRef.prepared` for every
-image of the translated messages (data URIs resized/re-encoded as needed; http(s) URLs left
-alone unless ``fetch_urls``), then check the request size.
+Contract used by chat_models: ``ImagePipeline(settings, media).prepare(wire)`` and
+``await ImagePipeline(settings, media).aprepare(wire)`` first expand the documents, videos and
+text files of the translated messages (downloading URL sources; see ``expand``), which adds
+their pages and frames to the request's images; then fill in :attr:`ImageRef.prepared` for
+every image (data URIs resized/re-encoded as needed; http(s) URLs left alone unless
+``fetch_urls``), then check the request size.
 
 What happens to one image:
 
@@ -33,13 +35,15 @@ import asyncio
 import binascii
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._media import fetch
 from langchain_hf_vlm._media.cache import PreparedCache
 from langchain_hf_vlm._media.codec import reencode
+from langchain_hf_vlm._media.expand import MediaLimits, MediaRef, MediaStats, expand_media
 from langchain_hf_vlm._media.headers import ImageHeader, data_uri_header, read_image_header
 from langchain_hf_vlm._media.refs import ImageProblem, ImageRef, WireMessages, json_size, megabytes
 from langchain_hf_vlm._media.settings import ImageSettings, fits
@@ -53,12 +57,16 @@ class PipelineStats:
     Attributes:
         decoded: Images decoded with Pillow (resized or converted).
         fetched: Image URLs downloaded.
-        cache_hits: Images taken from the cache of prepared images.
+        cache_hits: Images, documents and videos taken from the cache of prepared images.
+        pages: PDF pages rendered.
+        frames: Video frames sampled.
     """
 
     decoded: int = 0
     fetched: int = 0
     cache_hits: int = 0
+    pages: int = 0
+    frames: int = 0
 
 
 @dataclass
@@ -86,14 +94,25 @@ class _Job:
 class ImagePipeline:
     """Prepares the images of translated messages; safe to share between threads."""
 
-    def __init__(self, settings: ImageSettings) -> None:
+    def __init__(self, settings: ImageSettings, media: MediaLimits | None = None) -> None:
         self.settings = settings
+        self.media = MediaLimits() if media is None else media
         self.stats = PipelineStats()
         self._lock = threading.Lock()
         self._cache = PreparedCache(settings.cache_bytes)
 
     def prepare(self, wire: WireMessages) -> None:
         """Prepare every image of ``wire`` (sync path)."""
+        if wire.media:
+            pending = self._media_downloads(wire.media)
+            if pending:
+                with fetch.client(self.settings) as client:
+                    for ref in pending:
+                        with ref.naming_errors():
+                            ref.fetched = fetch.fetch(
+                                client, ref.source.url or "", self.settings, self._wanted(ref)
+                            )
+            self._expand(wire)
         jobs = self._jobs(wire.images)
         to_fetch = self._to_fetch(jobs)
         if to_fetch:
@@ -107,22 +126,24 @@ class ImagePipeline:
 
     async def aprepare(self, wire: WireMessages) -> None:
         """Prepare every image of ``wire`` (async path)."""
+        if wire.media:
+            pending = self._media_downloads(wire.media)
+            if pending:
+                async with fetch.async_client(self.settings) as client:
+                    fetched = await _all_or_none(
+                        [self._afetch_media(client, ref) for ref in pending]
+                    )
+                for ref, data in zip(pending, fetched, strict=True):
+                    ref.fetched = data
+            # Rendering pages and decoding frames take tens of milliseconds each.
+            await asyncio.to_thread(self._expand, wire)
         jobs = self._jobs(wire.images)
         to_fetch = self._to_fetch(jobs)
         if to_fetch:
             async with fetch.async_client(self.settings) as client:
-                tasks = [
-                    asyncio.ensure_future(self._afetch(client, url, targets[0].ref))
-                    for url, targets in to_fetch.items()
-                ]
-                try:
-                    downloads = await asyncio.gather(*tasks)
-                finally:
-                    # One failed download fails the request: stop the others before the client
-                    # closes under them.
-                    for task in tasks:
-                        task.cancel()
-                    await asyncio.gather(*tasks, return_exceptions=True)
+                downloads = await _all_or_none(
+                    [self._afetch(client, url, targets[0].ref) for url, targets in to_fetch.items()]
+                )
             self._attach(to_fetch, downloads)
         if any(self._needs_work(job) for job in jobs):
             # Decoding and resizing take tens of milliseconds; keep them off the event loop.
@@ -133,6 +154,12 @@ class ImagePipeline:
     async def _afetch(self, client: httpx.AsyncClient, url: str, ref: ImageRef) -> bytes:
         with ref.naming_errors():
             return await fetch.afetch(client, url, self.settings)
+
+    async def _afetch_media(self, client: httpx.AsyncClient, ref: MediaRef) -> bytes:
+        with ref.naming_errors():
+            return await fetch.afetch(
+                client, ref.source.url or "", self.settings, self._wanted(ref)
+            )
 
     def data_uri(self, data: bytes) -> str:
         """The data URI to send for one image's bytes: as they are when they fit the limits,
@@ -147,6 +174,30 @@ class ImagePipeline:
         return self._reencoded(data, header)
 
     # ---- the steps shared by both paths
+
+    def _media_downloads(self, refs: Sequence[MediaRef]) -> list[MediaRef]:
+        """Media refs whose bytes are still to download (no server reads document URLs)."""
+        return [ref for ref in refs if ref.source.url is not None and ref.fetched is None]
+
+    def _wanted(self, ref: MediaRef) -> fetch.Wanted:
+        return self.media.download(ref.source.kind)
+
+    def _expand(self, wire: WireMessages) -> None:
+        """Turn the media refs into their parts; their pages and frames join the images."""
+        stats = MediaStats()
+        images = expand_media(
+            wire.media,
+            self.settings,
+            self.media,
+            first_number=len(wire.images) + 1,
+            cache=self._cache,
+            stats=stats,
+        )
+        wire.images.extend(images)
+        with self._lock:
+            self.stats.pages += stats.pages
+            self.stats.frames += stats.frames
+            self.stats.cache_hits += stats.cache_hits
 
     def _jobs(self, images: Sequence[ImageRef]) -> list[_Job]:
         """One job per image, in request order: where a slot that expands into images (a
@@ -250,6 +301,19 @@ class ImagePipeline:
             "image_max_side, send fewer images, or raise max_request_bytes if the server takes "
             "larger bodies (TGI: --payload-limit)"
         )
+
+
+async def _all_or_none(downloads: list[Coroutine[Any, Any, bytes]]) -> list[bytes]:
+    """Run downloads together; one failure fails them all."""
+    tasks = [asyncio.ensure_future(download) for download in downloads]
+    try:
+        return await asyncio.gather(*tasks)
+    finally:
+        # One failed download fails the request: stop the others before the client closes
+        # under them.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _decode(payload: str | memoryview) -> bytes:

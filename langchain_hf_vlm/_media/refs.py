@@ -20,9 +20,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_hf_vlm.errors import InvalidContentError
+
+if TYPE_CHECKING:
+    from langchain_hf_vlm._media.expand import MediaRef
 
 WireMessage = dict[str, Any]
 WirePart = dict[str, Any]
@@ -108,10 +111,12 @@ class ImageRef(Slot):
 @dataclass
 class WireMessages:
     """Translated messages: chat-completion message dicts whose content lists hold an
-    :class:`ImageRef` where each image goes, and the refs in request order."""
+    :class:`ImageRef` where each image goes and a :class:`~.expand.MediaRef` where each
+    document, video or text file goes, and the refs of each kind in request order."""
 
     messages: list[WireMessage]
     images: list[ImageRef] = field(default_factory=list)
+    media: list[MediaRef] = field(default_factory=list)
 
 
 # ---- writing JSON that holds slots

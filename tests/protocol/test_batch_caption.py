@@ -1,4 +1,5 @@
-"""examples/batch_caption.py end to end against the loopback server: failures, restarts."""
+"""examples/batch_caption.py (the hf-vlm-batch-caption command) end to end against the loopback
+server: failures, restarts."""
 
 from __future__ import annotations
 
@@ -69,17 +70,21 @@ def test_failures_are_recorded_and_a_restart_does_only_the_rest(
     first = _run(server, folder)
     assert first.returncode == 1, first.stderr
     assert "4 captioned, 2 failed, 0 already done" in first.stdout
-    records = {r["image"]: r for r in _records(out)}
+    records = {r["id"]: r for r in _records(out)}
     assert set(records) == {*GOOD, "sub/broken.png"}
     assert "InvalidContentError" in records["sub/broken.png"]["error"]
-    server_failed = [r for r in records.values() if "model crashed" in r.get("error", "")]
+    assert records["sub/broken.png"]["retryable"] is False
+    server_failed = [r for r in records.values() if "model crashed" in (r["error"] or "")]
     assert len(server_failed) == 1  # one image failed on the server, the others went on
-    for record in records.values():
-        if "caption" in record:
-            assert record["caption"] == CAPTION
-            assert record["usage"]["input_tokens"] > 0
+    assert server_failed[0]["retryable"] is True
+    answered = [r for r in records.values() if r["answer"] is not None]
+    assert len(answered) == 4
+    for record in answered:
+        assert record["answer"] == CAPTION
+        assert record["error"] is None
+        assert record["input_tokens"] > 0
+        assert record["output_tokens"] > 0
     assert _chat_requests(server) == 5  # the broken file was refused before sending
-    assert server.connections_opened <= 3  # never more requests in flight than --concurrency
 
     server.reset()
     second = _run(server, folder)
@@ -93,19 +98,34 @@ def test_failures_are_recorded_and_a_restart_does_only_the_rest(
     assert third.returncode == 0, third.stderr
     assert "1 captioned, 0 failed, 5 already done" in third.stdout
     assert _chat_requests(server) == 1
-    final = {r["image"] for r in _records(out) if "caption" in r}
+    final = {r["id"] for r in _records(out) if r["answer"] is not None}
     assert final == {*GOOD, "sub/broken.png"}
 
 
 def test_a_line_cut_short_by_a_crash_is_done_again(server: ChatServer, folder: Path) -> None:
     out = folder / "captions.jsonl"
     (folder / "sub" / "broken.png").unlink()
-    done = {"image": "img0.png", "caption": "from an earlier run", "usage": None}
-    out.write_text(json.dumps(done) + "\n" + '{"image": "img1.png", "capt')
+    done = {"id": "img0.png", "answer": "from an earlier run", "error": None}
+    out.write_text(json.dumps(done) + "\n" + '{"id": "img1.png", "answ')
 
     result = _run(server, folder)
     assert result.returncode == 0, result.stderr
     assert "4 captioned, 0 failed, 1 already done" in result.stdout
     assert _chat_requests(server) == 4
-    captions = {r["image"]: r["caption"] for r in map(json.loads, out.read_text().splitlines()[2:])}
+    captions = {r["id"]: r["answer"] for r in map(json.loads, out.read_text().splitlines()[2:])}
     assert captions == dict.fromkeys(GOOD[1:], CAPTION)
+
+
+def test_the_installed_command_is_the_same(server: ChatServer, folder: Path) -> None:
+    (folder / "sub" / "broken.png").unlink()
+    command = Path(sys.executable).parent / "hf-vlm-batch-caption"
+    result = subprocess.run(
+        [str(command), str(folder), "--base-url", server.url, "--model", "tiny/vlm"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "5 captioned, 0 failed, 0 already done" in result.stdout
+    assert {r["id"] for r in _records(folder / "captions.jsonl")} == set(GOOD)

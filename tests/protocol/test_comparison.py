@@ -709,3 +709,88 @@ def test_row_the_call_after_a_server_crash(vllm: ChatServer) -> None:
         first.value == "images=0; text=hi" and second.value == "images=0; text=hi" and posts == 3,
         (first, second, posts),
     )
+
+
+# ---------------------------------------------------------------- 11. documents and video
+
+PDF_SHAPES: dict[str, Callable[[str], dict[str, Any]]] = {
+    "v1 file": lambda data: {
+        "type": "file",
+        "base64": data,
+        "mime_type": "application/pdf",
+        "filename": "a.pdf",
+    },
+    "openai file": lambda data: {
+        "type": "file",
+        "file": {"file_data": f"data:application/pdf;base64,{data}", "filename": "a.pdf"},
+    },
+    "anthropic document": lambda data: {
+        "type": "document",
+        "source": {"type": "base64", "media_type": "application/pdf", "data": data},
+    },
+}
+
+
+def _part_types(server: ChatServer, invoke: Callable[[list[BaseMessage]], Any], block: Any) -> Any:
+    """The content part types the server receives after the question; or the error raised."""
+    server.reset()
+    message = HumanMessage(content=[{"type": "text", "text": "read it"}, block])
+    out = attempt(lambda: invoke([message]))
+    if out.error is not None:
+        return out.error
+    parts = last_body(server)["messages"][-1]["content"]
+    return [part["type"] for part in parts[1:]]
+
+
+def test_row_a_pdf_reaches_a_vlm_server_as_page_images(vllm: ChatServer) -> None:
+    pytest.importorskip("pypdfium2")
+    from tests.media import text_pdf
+
+    row = "a two-page PDF, what reaches the server"
+    data = base64.b64encode(text_pdf(2)).decode()
+    pages = ["text", "image_url", "text"] * 2  # label, page image, text layer
+    for name, shape in PDF_SHAPES.items():
+        assert _part_types(vllm, make_model(vllm).invoke, shape(data)) == pages, name
+
+    got = {
+        name: _part_types(vllm, hf_chat(vllm).invoke, shape(data))
+        for name, shape in PDF_SHAPES.items()
+    }
+    expected = {"v1 file": ["file"], "openai file": ["file"], "anthropic document": ["document"]}
+    _observed(HF, row, got == expected, got)  # passed through unchanged
+
+    got = {
+        name: _part_types(vllm, openai_chat(vllm).invoke, shape(data))
+        for name, shape in PDF_SHAPES.items()
+    }
+    _observed(OAI, row, got == expected, got)  # an OpenAI file part; a document unchanged
+    vllm.reset()
+    openai_chat(vllm).invoke([HumanMessage(content=[PDF_SHAPES["v1 file"](data)])])
+    (part,) = last_body(vllm)["messages"][-1]["content"]
+    _observed(OAI, row, set(part["file"]) == {"file_data", "filename"}, part)
+
+
+def test_row_a_video_reaches_a_vlm_server_as_frames(vllm: ChatServer) -> None:
+    pytest.importorskip("av")
+    from tests.media import video
+
+    row = "a video block, what reaches the server"
+    block = {
+        "type": "video",
+        "base64": base64.b64encode(video(seconds=2)).decode(),
+        "mime_type": "video/mp4",
+    }
+    assert _part_types(vllm, make_model(vllm).invoke, block) == ["text", "image_url"] * 8
+
+    got = _part_types(vllm, hf_chat(vllm).invoke, block)
+    _observed(HF, row, got == ["video"], got)  # passed through unchanged
+
+    got = _part_types(vllm, openai_chat(vllm).invoke, block)
+    _observed(
+        OAI,
+        row,
+        isinstance(got, ValueError)
+        and "video is not supported" in str(got)
+        and chat_posts(vllm) == [],
+        got,
+    )

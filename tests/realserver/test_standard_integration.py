@@ -3,8 +3,8 @@
 Capability flags say what the package supports. Where a test needs what a 600k-parameter
 model with fixed answers cannot do (pick a tool by its description, fill a schema, follow a
 prompt) or hits a bug of the server, it is ``xfail`` with that reason (strict: a pass would be
-noticed). The suite's image fixtures are downloaded from the internet; here they come from a
-local HTTP server on 127.0.0.1 instead.
+noticed). The suite's image and PDF fixtures are downloaded from the internet; here they come
+from a local HTTP server on 127.0.0.1 instead.
 """
 
 from __future__ import annotations
@@ -60,11 +60,12 @@ class TestTinyVLMStandardIntegration(VLMCapabilities, ChatModelIntegrationTests)
     ) -> None:
         type(self)._server = tiny_vlm
         type(self)._images = image_host
-        # The suite downloads its fixture images with `httpx.get`; serve them from 127.0.0.1.
-        local_png = image_host.url("diagram.png")
 
+        # The suite downloads its fixture image and PDF with `httpx.get`; serve them from
+        # 127.0.0.1 (the PDF: a one-page document like the suite's dummy.pdf).
         def get(url: str, **kwargs: Any) -> httpx.Response:
-            return httpx.get(local_png, timeout=10.0)
+            local = "dummy.pdf" if url.endswith(".pdf") else "diagram.png"
+            return httpx.get(image_host.url(local), timeout=10.0)
 
         monkeypatch.setattr(standard_module, "httpx", types.SimpleNamespace(get=get))
 

@@ -244,14 +244,14 @@ BAD_BLOCKS = [
         id="openai-input-audio",
     ),
     pytest.param(
-        {"type": "video", "url": "https://example.com/v.mp4"},
-        "video block cannot be sent",
-        id="video",
+        {"type": "video", "file_id": "file-abc"},
+        "refers to a provider's file store",
+        id="video-file-id",
     ),
     pytest.param(
-        {"type": "file", "base64": b64(b"%PDF-1.4"), "mime_type": "application/pdf"},
-        "a file block cannot be sent",
-        id="file-pdf",
+        {"type": "file", "base64": b64(b"PK\x03\x04"), "mime_type": "application/zip"},
+        "files of type 'application/zip' cannot be sent",
+        id="file-zip",
     ),
     pytest.param(
         {"type": "image", "base64": b64(b"%PDF-1.4"), "mime_type": "application/pdf"},

@@ -75,7 +75,8 @@ def test_profile_is_honest() -> None:
     assert profile["tool_calling"] is True
     assert profile["structured_output"] is True
     assert profile["audio_inputs"] is False
-    assert profile["pdf_inputs"] is False
+    assert profile["pdf_inputs"] is True  # pages rendered to images on the client
+    assert profile["video_inputs"] is True  # frames sampled on the client
 
 
 def test_secret_is_never_in_repr() -> None:
