@@ -15,10 +15,12 @@ from langchain_hf_vlm.errors import (
     InternalServerError,
     InvalidContentError,
     InvalidRequestError,
+    MalformedResponseError,
     MissingTokenError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
 )
 from langchain_hf_vlm.images import image_block
 
@@ -34,10 +36,12 @@ __all__ = [
     "InternalServerError",
     "InvalidContentError",
     "InvalidRequestError",
+    "MalformedResponseError",
     "MissingTokenError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "document_block",
     "image_block",
     "video_block",

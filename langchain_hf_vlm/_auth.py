@@ -2,6 +2,8 @@
 
 The Hugging Face token (an explicit ``api_key``, or else ``HF_TOKEN`` / the hub login) goes
 to Hugging Face hosts only. Any other host receives only a key the user passed explicitly.
+The ambient token (one the user did not pass) never goes over plain ``http://``, not even to
+a Hugging Face host: anyone on the path could read it.
 """
 
 from __future__ import annotations
@@ -25,11 +27,21 @@ _MISSING_TOKEN = (
 )
 
 
+_PLAIN_HTTP = (
+    "Refusing to send your Hugging Face token over plain HTTP to {url}: use https://, or pass "
+    "api_key= explicitly if you really mean to send it there."
+)
+
+
 def bearer_token(endpoint: Endpoint, api_key: SecretStr | None, explicit: bool) -> str | None:
     """The token to send to ``endpoint``, or None; raises if the router gets none."""
     if explicit and api_key is not None:
         return api_key.get_secret_value()
     if not endpoint.hf_host:
+        return None
+    if not endpoint.url.lower().startswith("https://"):
+        if endpoint.dialect.needs_token:
+            raise MissingTokenError(_PLAIN_HTTP.format(url=endpoint.url))
         return None
     token = api_key.get_secret_value() if api_key is not None else get_token()
     if token is None and endpoint.dialect.needs_token:

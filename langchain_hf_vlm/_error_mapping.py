@@ -1,10 +1,14 @@
 """HTTP error answers, error events and transport failures to the package's exceptions,
-whatever shape the server gave them. Pure: no I/O."""
+whatever shape the server gave them. Pure: no I/O.
+
+Every error carries the status, the server's own message and the request id where there was
+one; the request's secrets (see :mod:`._redaction`) are removed from all of them, and the
+error keeps a detached copy of the response (redacted body and headers), never the live one.
+"""
 
 from __future__ import annotations
 
 import email.utils
-import json
 import re
 import time
 from collections.abc import Mapping
@@ -13,6 +17,8 @@ from typing import Any, Literal
 from langchain_core.exceptions import ModelError
 
 from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._json import JSONTooDeepError, loads
+from langchain_hf_vlm._redaction import NO_SECRETS, Redactor
 from langchain_hf_vlm.errors import (
     APIConnectionError,
     APIError,
@@ -43,18 +49,42 @@ _CONTEXT_OVERFLOW = re.compile(
     r"input is too long|`?inputs?`? tokens \+ `?max_new_tokens`? must be|"
     r"`?inputs?`? must have less than \d+ tokens|"
     r"decoder prompt \(length \d+\) is longer than the maximum model length|"
-    r"longer than the model'?s? (maximum|max)|exceeds? the (model'?s? )?max",
+    r"longer than the model'?s? (maximum|max)|exceeds? the (model'?s? )?max|"
+    r"exceeds the available context size",
     re.IGNORECASE,
 )
+_CONTEXT_OVERFLOW_TYPES = frozenset({"exceed_context_size_error", "context_length_exceeded"})
+"""Error types (or codes) that say so without words: llama.cpp's ``llama-server``, OpenAI."""
+REQUEST_ID_HEADERS = (
+    "x-request-id",
+    "request-id",
+    "x-amzn-requestid",
+    "x-amzn-trace-id",
+    "x-amz-cf-id",
+    "x-correlation-id",
+    "cf-ray",
+)
+"""Where servers and the proxies in front of them put the id of a request, most specific first."""
 _MAX_MESSAGE = 2000
+ERROR_BODY_BYTES = 64 * 1024
+"""What is read, and kept, of an error answer: its message comes first."""
+_MESSAGE_FIELD = re.compile(r'"(message|error|detail)"\s*:\s*("(?:[^"\\]|\\.){0,2000}")')
 
 
 def server_message(body: bytes | str) -> tuple[str | None, str | None]:
     """The (message, error type) a server put in an error body of any known shape."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
-        payload: Any = json.loads(text)
+        payload: Any = loads(text)
     except ValueError:
+        # Not JSON, or JSON cut off where reading stopped (a huge error body): its message
+        # field usually comes first.
+        field = _MESSAGE_FIELD.search(text)
+        if field is not None:
+            try:
+                return _truncate(loads(field.group(2))), None
+            except ValueError:
+                pass
         stripped = text.strip()
         return (_truncate(stripped) if stripped else None), None
     return message_from_payload(payload)
@@ -98,24 +128,75 @@ def _truncate(text: str) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + "... [truncated]"
 
 
-def error_for_response(response: httpx.Response, body: bytes) -> HuggingFaceVLMHTTPError:
-    """Build the exception for an HTTP error answer whose body has been read."""
+_BODY_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+def request_id(headers: Mapping[str, str]) -> str | None:
+    """The request id among response headers, if any."""
+    for name in REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def is_context_overflow(message: str | None, error_type: str | None) -> bool:
+    """Whether a rejection says that the input does not fit the model's context."""
+    if error_type is not None and error_type.lower() in _CONTEXT_OVERFLOW_TYPES:
+        return True
+    return bool(message) and _CONTEXT_OVERFLOW.search(message or "") is not None
+
+
+def error_for_response(
+    response: httpx.Response, body: bytes, redact: Redactor = NO_SECRETS
+) -> HuggingFaceVLMHTTPError:
+    """Build the exception for an HTTP error answer whose body (or its start) has been read.
+
+    ``redact`` removes the request's secrets from everything the error holds.
+    """
+    body = redact.data(body)
     message, error_type = server_message(body)
+    message = redact(message) if message else message  # a secret written with \u escapes
     status = response.status_code
     cls = _BY_STATUS.get(status, InternalServerError if status >= 500 else APIError)
-    if cls is InvalidRequestError and message and _CONTEXT_OVERFLOW.search(message):
+    if cls is InvalidRequestError and is_context_overflow(message, error_type):
         cls = ContextOverflowError
-    reason = response.reason_phrase or ""
+    reason = redact(response.reason_phrase or "")
     text = f"HTTP {status} {reason}".rstrip() + f" from {response.request.url.host}"
     if message:
         text += f": {message}"
-    request_id = response.headers.get("x-request-id")
-    if request_id:
-        text += f" (request id {request_id})"
-    error = cls(text, response=response, server_message=message, error_type=error_type)
+    rid = request_id(response.headers)
+    if rid:
+        text += f" (request id {redact(rid)})"
+    error = cls(
+        text,
+        response=_detached(response, body, redact),
+        server_message=message,
+        error_type=error_type,
+    )
+    error.request_id = redact(rid) if rid else None
     if isinstance(error, RateLimitError):
         error.retry_after = retry_after_seconds(response.headers.get("retry-after"))
     return error
+
+
+def _detached(response: httpx.Response, body: bytes, redact: Redactor) -> httpx.Response:
+    """A copy of ``response`` that holds no connection and no secret: errors outlive requests,
+    get logged, pickled and printed whole."""
+    request = response.request
+    headers = {
+        name: value
+        for name, value in redact.headers(response.headers).items()
+        if name.lower() not in _BODY_FRAMING  # the copy holds the body as read and decoded
+    }
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=body,
+        request=httpx.Request(
+            request.method, redact(str(request.url)), headers=redact.headers(request.headers)
+        ),
+    )
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -161,9 +242,13 @@ def transport_error(
     return error
 
 
-def stream_event_error(payload: Mapping[str, Any]) -> IncompleteStreamError:
-    """The error for an error event inside a stream (vLLM, TGI and the router send them)."""
+def stream_event_error(
+    payload: Mapping[str, Any], redact: Redactor = NO_SECRETS
+) -> IncompleteStreamError:
+    """The error for an error event inside a stream (vLLM, TGI, the router and OpenRouter send
+    them; OpenRouter's also carries ``choices``)."""
     message, _ = message_from_payload(payload)
+    message = redact(message) if message else message
     error = payload.get("error")
     status = None
     if isinstance(error, Mapping):
@@ -171,29 +256,53 @@ def stream_event_error(payload: Mapping[str, Any]) -> IncompleteStreamError:
             if isinstance(error.get(key), int):
                 status = int(error[key])
                 break
+    shown = message or redact(str(payload)[:_MAX_MESSAGE])
     return IncompleteStreamError(
-        f"the server reported an error in the stream: {message or payload}",
+        f"the server reported an error in the stream: {shown}",
         status_code=status,
         server_message=message,
     )
 
 
-def answer_body(response: httpx.Response, content: bytes) -> dict[str, Any]:
-    """The JSON object of a successful answer; an error in a 200 answer raises."""
+def answer_body(
+    response: httpx.Response, content: bytes, redact: Redactor = NO_SECRETS
+) -> dict[str, Any]:
+    """The JSON object of a successful answer; an error in a 200 answer raises (with a
+    detached copy of the response, as :func:`error_for_response`)."""
     try:
-        body = json.loads(content)
+        body = loads(content)
+    except JSONTooDeepError as exc:
+        raise _answer_error(response, content, redact, f"the server's answer is {exc}") from None
     except ValueError:
-        raise APIError(
-            f"the server answered with non-JSON content: {content[:200]!r}", response=response
-        ) from None
-    if isinstance(body, dict) and "error" in body and "choices" not in body:
+        shown = f"the server answered with non-JSON content: {redact(repr(content[:200]))}"
+        raise _answer_error(response, content, redact, shown) from None
+    if isinstance(body, dict) and body.get("error"):
         message, error_type = message_from_payload(body)
-        raise APIError(
-            f"the server answered HTTP {response.status_code} with an error: {message}",
-            response=response,
-            server_message=message,
-            error_type=error_type,
-        )
+        message = redact(message) if message else message
+        text = f"the server answered HTTP {response.status_code} with an error: {message}"
+        raise _answer_error(response, content, redact, text, message, error_type)
     if not isinstance(body, dict):
-        raise APIError(f"unexpected answer: {content[:200]!r}", response=response)
+        text = f"unexpected answer: {redact(repr(content[:200]))}"
+        raise _answer_error(response, content, redact, text)
     return body
+
+
+def _answer_error(
+    response: httpx.Response,
+    content: bytes,
+    redact: Redactor,
+    text: str,
+    message: str | None = None,
+    error_type: str | None = None,
+) -> APIError:
+    rid = request_id(response.headers)
+    if rid:
+        text += f" (request id {redact(rid)})"
+    error = APIError(
+        text,
+        response=_detached(response, redact.data(content[:ERROR_BODY_BYTES]), redact),
+        server_message=message,
+        error_type=error_type,
+    )
+    error.request_id = redact(rid) if rid else None
+    return error

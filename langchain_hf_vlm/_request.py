@@ -141,6 +141,7 @@ def image_settings(llm: ChatHuggingFaceVLM) -> ImageSettings:
         fetch_urls=llm.fetch_image_urls,
         fetch_timeout=llm.image_fetch_timeout,
         fetch_max_bytes=llm.image_fetch_max_bytes,
+        fetch_allow_private=llm.image_fetch_allow_private,
         max_input_pixels=llm.image_max_input_pixels,
         jpeg_quality=llm.image_jpeg_quality,
         cache_bytes=llm.image_cache_bytes,

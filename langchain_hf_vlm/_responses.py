@@ -4,6 +4,11 @@ Handles every answer shape the supported servers produce: tool-call arguments as
 (OpenAI, TGI >= 3.2) or as JSON objects (TGI < 3.2), missing or repeated call ids, TGI's
 pseudo-tools, reasoning text under ``reasoning`` or ``reasoning_content``, and usage reported
 in a final chunk, on the last content chunk, or cumulatively on every chunk.
+
+Whatever a server sends, the caller gets an answer or :class:`MalformedResponseError`: no
+choices, a choice, message, delta or content of the wrong type are errors naming the field; a
+usage the server got wrong (``1e400``, ``NaN``, ``"lots"``) is dropped and the answer kept,
+with the reason under ``response_metadata["usage_error"]``.
 """
 
 from __future__ import annotations
@@ -24,37 +29,141 @@ from langchain_core.messages.tool import (
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
+from langchain_hf_vlm.errors import MalformedResponseError
+
 MODEL_PROVIDER = "huggingface"
 # TGI answers with these pseudo-tools when the model declines to call a real one.
 _PSEUDO_TOOLS = {"notify_error": "error", "no_tool": "content"}
 _SERVER_IDS_TO_REPLACE = frozenset({"", "0", None})
+_MAX_TOKENS = 2**63 - 1
 
 
-def usage_metadata(usage: Mapping[str, Any] | None) -> UsageMetadata | None:
-    """OpenAI-style ``usage`` to LangChain ``UsageMetadata``, with cache and reasoning details."""
-    if not usage:
+class _Unreadable(Exception):
+    """An answer of the wrong shape; the public functions raise it as MalformedResponseError."""
+
+
+_UNREADABLE = (
+    _Unreadable,
+    AttributeError,
+    IndexError,
+    KeyError,
+    OverflowError,
+    RecursionError,
+    TypeError,
+    ValueError,  # pydantic's ValidationError among them
+)
+"""What reading an answer of an unforeseen shape can raise; all mean "malformed answer"."""
+
+
+def _malformed(exc: BaseException, request_id: str | None) -> MalformedResponseError:
+    if isinstance(exc, _Unreadable):
+        text = str(exc)
+    else:
+        text = f"the server's answer could not be read: {type(exc).__name__}: {str(exc)[:300]}"
+    return MalformedResponseError(text, request_id=request_id)
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _token_count(value: Any) -> int | None:
+    """A token count as servers write it (an int, or a float with an integral value)."""
+    if isinstance(value, bool):
         return None
-    input_tokens = int(usage.get("prompt_tokens") or 0)
-    output_tokens = int(usage.get("completion_tokens") or 0)
+    if isinstance(value, int):
+        return value if 0 <= value <= _MAX_TOKENS else None
+    if isinstance(value, float) and value.is_integer() and 0 <= value <= _MAX_TOKENS:
+        return int(value)
+    return None
+
+
+class _UsageReader:
+    """Reads token counts, noting every value that is not one."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def count(self, mapping: Any, key: str, where: str = "") -> int | None:
+        value = mapping.get(key) if isinstance(mapping, Mapping) else None
+        if value is None:
+            return None
+        count = _token_count(value)
+        if count is None:
+            self.problems.append(f"{where}{key}={str(value)[:40]!r} is not a token count")
+        return count
+
+
+def read_usage(usage: Any) -> tuple[UsageMetadata | None, str | None]:
+    """OpenAI-style ``usage`` to LangChain ``UsageMetadata`` (with cache and reasoning
+    details), and what was wrong with it: a usage with a count that is not one is dropped."""
+    if not usage:
+        return None, None
+    if not isinstance(usage, Mapping):
+        return None, f"usage dropped: it is {_kind(usage)}, not an object"
+    reader = _UsageReader()
+    input_tokens = reader.count(usage, "prompt_tokens")
+    output_tokens = reader.count(usage, "completion_tokens")
+    total_tokens = reader.count(usage, "total_tokens")
+    if reader.problems:
+        return None, "usage dropped: " + "; ".join(reader.problems)
+    input_tokens, output_tokens = input_tokens or 0, output_tokens or 0
     result = cast(
         "UsageMetadata",
         {
             "input_tokens": input_tokens,
             "output_tokens": output_tokens,
-            "total_tokens": int(usage.get("total_tokens") or input_tokens + output_tokens),
+            "total_tokens": total_tokens or input_tokens + output_tokens,
         },
     )
-    prompt_details = usage.get("prompt_tokens_details") or {}
-    if prompt_details.get("cached_tokens") is not None:
-        result["input_token_details"] = InputTokenDetails(
-            cache_read=int(prompt_details["cached_tokens"])
-        )
-    completion_details = usage.get("completion_tokens_details") or {}
-    if completion_details.get("reasoning_tokens") is not None:
-        result["output_token_details"] = OutputTokenDetails(
-            reasoning=int(completion_details["reasoning_tokens"])
-        )
-    return result
+    cached = reader.count(
+        usage.get("prompt_tokens_details"), "cached_tokens", "prompt_tokens_details."
+    )
+    if cached is not None:
+        result["input_token_details"] = InputTokenDetails(cache_read=cached)
+    reasoning = reader.count(
+        usage.get("completion_tokens_details"), "reasoning_tokens", "completion_tokens_details."
+    )
+    if reasoning is not None:
+        result["output_token_details"] = OutputTokenDetails(reasoning=reasoning)
+    return result, (
+        "usage details dropped: " + "; ".join(reader.problems)
+    ) if reader.problems else None
+
+
+def usage_metadata(usage: Any) -> UsageMetadata | None:
+    """OpenAI-style ``usage`` to LangChain ``UsageMetadata``; None when absent or malformed."""
+    return read_usage(usage)[0]
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _content(value: Any, where: str) -> str | list[str | dict[str, Any]]:
+    """Message content: text, or a list of text and content blocks, as LangChain takes it."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(part, (str, dict)) for part in value):
+        return value
+    raise _Unreadable(f"{where} is {_kind(value)}, not text")
+
+
+def _objects(value: Any, where: str) -> list[Mapping[str, Any]]:
+    """A list of JSON objects (tool calls), each with an object (or nothing) as ``function``."""
+    if not value:
+        return []
+    if not isinstance(value, list):
+        raise _Unreadable(f"{where} is {_kind(value)}, not a list")
+    for index, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            raise _Unreadable(f"{where}[{index}] is {_kind(item)}, not an object")
+        function = item.get("function")
+        if function is not None and not isinstance(function, Mapping):
+            raise _Unreadable(f"{where}[{index}].function is {_kind(function)}, not an object")
+    return value
 
 
 def _reasoning(message: Mapping[str, Any]) -> str | None:
@@ -139,20 +248,47 @@ def _pseudo_tool_text(name: str, arguments: Any) -> str:
     return _arguments_text(arguments)
 
 
-def chat_result(body: Mapping[str, Any], *, inference_provider: str | None = None) -> ChatResult:
-    """A non-streamed chat.completion body to a ChatResult with one generation per choice."""
-    choices = body.get("choices") or []
+def chat_result(
+    body: Any, *, inference_provider: str | None = None, request_id: str | None = None
+) -> ChatResult:
+    """A non-streamed chat.completion body to a ChatResult with one generation per choice.
+
+    Raises:
+        MalformedResponseError: the body is not a chat completion one can read.
+    """
+    try:
+        return _chat_result(body, inference_provider)
+    except _UNREADABLE as exc:
+        raise _malformed(exc, request_id) from exc
+
+
+def _chat_result(body: Any, inference_provider: str | None) -> ChatResult:
+    if not isinstance(body, Mapping):
+        raise _Unreadable(f"the server's answer is {_kind(body)}, not an object")
+    choices = body.get("choices")
     if not choices:
-        raise ValueError("the server's answer has no choices")
-    usage = usage_metadata(body.get("usage"))
+        raise _Unreadable("the server's answer has no choices")
+    if not isinstance(choices, list):
+        raise _Unreadable(f"the server's answer has choices of type {_kind(choices)}, not a list")
+    response_id = _text_or_none(body.get("id"))
+    usage, usage_error = read_usage(body.get("usage"))
     generations = []
-    for choice in choices:
+    for position, choice in enumerate(choices):
+        where = f"choice {position}"
+        if not isinstance(choice, Mapping):
+            raise _Unreadable(f"{where} is {_kind(choice)}, not an object")
         message = choice.get("message") or {}
-        ids = _CallIds(body.get("id"))
-        calls, invalid, texts = _parse_tool_calls(message.get("tool_calls") or [], ids)
-        content = message.get("content") or ""
+        if not isinstance(message, Mapping):
+            raise _Unreadable(f"{where}: message is {_kind(message)}, not an object")
+        ids = _CallIds(response_id)
+        raw_calls = _objects(message.get("tool_calls"), f"{where}: message.tool_calls")
+        calls, invalid, texts = _parse_tool_calls(raw_calls, ids)
+        content = _content(message.get("content"), f"{where}: message.content")
         if texts:
-            content = "\n".join([content, *texts]) if content else "\n".join(texts)
+            if isinstance(content, list):
+                content = [*content, *texts]
+            else:
+                content = "\n".join([content, *texts]) if content else "\n".join(texts)
         additional_kwargs: dict[str, Any] = {}
         reasoning = _reasoning(message)
         if reasoning is not None:
@@ -160,9 +296,11 @@ def chat_result(body: Mapping[str, Any], *, inference_provider: str | None = Non
         if message.get("refusal"):
             additional_kwargs["refusal"] = message["refusal"]
         metadata = _response_metadata(body, choice, inference_provider)
+        if usage_error:
+            metadata["usage_error"] = usage_error
         ai = AIMessage(
             content=content,
-            id=body.get("id"),
+            id=response_id,
             tool_calls=calls,
             invalid_tool_calls=invalid,
             additional_kwargs=additional_kwargs,
@@ -173,7 +311,7 @@ def chat_result(body: Mapping[str, Any], *, inference_provider: str | None = Non
         if choice.get("logprobs") is not None:
             generation_info["logprobs"] = choice["logprobs"]
         generations.append(ChatGeneration(message=ai, generation_info=generation_info))
-    llm_output = {"model_name": body.get("model"), "id": body.get("id")}
+    llm_output = {"model_name": body.get("model"), "id": response_id}
     if body.get("usage"):
         llm_output["token_usage"] = body["usage"]
     return ChatResult(generations=generations, llm_output=llm_output)
@@ -185,7 +323,7 @@ def _response_metadata(
     metadata: dict[str, Any] = {
         "model_name": body.get("model"),
         "finish_reason": choice.get("finish_reason"),
-        "id": body.get("id"),
+        "id": _text_or_none(body.get("id")),
         "system_fingerprint": body.get("system_fingerprint"),
         "logprobs": choice.get("logprobs"),
         "model_provider": MODEL_PROVIDER,
@@ -203,8 +341,11 @@ class StreamAssembler:
     on it, or cumulatively on every chunk is attached exactly once, to that final chunk.
     """
 
-    def __init__(self, *, inference_provider: str | None = None) -> None:
+    def __init__(
+        self, *, inference_provider: str | None = None, request_id: str | None = None
+    ) -> None:
         self._provider = inference_provider
+        self._request_id = request_id
         self._usage: Mapping[str, Any] | None = None
         self._finish: dict[str, Any] | None = None
         self._response_id: str | None = None
@@ -219,20 +360,40 @@ class StreamAssembler:
         self._held_args: dict[int, str] = {}
         self.received_any = False
 
-    def feed(self, chunk: Mapping[str, Any]) -> list[ChatGenerationChunk]:
+    def feed(self, chunk: Any) -> list[ChatGenerationChunk]:
         """Consume one parsed chunk; return the LangChain chunks ready to hand out (a list, not
-        a generator: this runs once per token)."""
+        a generator: this runs once per token).
+
+        Raises:
+            MalformedResponseError: the chunk is not a chat.completion.chunk one can read.
+        """
+        try:
+            return self._feed(chunk)
+        except _UNREADABLE as exc:
+            raise _malformed(exc, self._request_id) from exc
+
+    def _feed(self, chunk: Any) -> list[ChatGenerationChunk]:
+        if not isinstance(chunk, Mapping):
+            raise _Unreadable(f"a stream chunk is {_kind(chunk)}, not an object")
         self.received_any = True
         if chunk.get("usage"):
             self._usage = chunk["usage"]
-        self._response_id = self._response_id or chunk.get("id")
+        self._response_id = self._response_id or _text_or_none(chunk.get("id"))
         self._model = chunk.get("model") or self._model
         self._fingerprint = chunk.get("system_fingerprint") or self._fingerprint
+        choices = chunk.get("choices") or ()
+        if not isinstance(choices, (list, tuple)):
+            raise _Unreadable(f"a stream chunk has choices of type {_kind(choices)}, not a list")
         ready = []
-        for choice in chunk.get("choices") or ():
+        for choice in choices:
+            if not isinstance(choice, Mapping):
+                raise _Unreadable(f"a stream chunk's choice is {_kind(choice)}, not an object")
             if choice.get("index", 0) != 0:
                 continue
-            message = self._delta_message(choice.get("delta") or {})
+            delta = choice.get("delta") or {}
+            if not isinstance(delta, Mapping):
+                raise _Unreadable(f"a stream chunk's delta is {_kind(delta)}, not an object")
+            message = self._delta_message(delta)
             finish_reason = choice.get("finish_reason")
             if finish_reason is not None:
                 self._finish = {"finish_reason": finish_reason, "logprobs": choice.get("logprobs")}
@@ -248,7 +409,18 @@ class StreamAssembler:
         return self._finish is not None
 
     def final(self) -> ChatGenerationChunk:
-        """The closing chunk: finish reason, model name, usage, and any pseudo-tool text."""
+        """The closing chunk: finish reason, model name, usage, and any pseudo-tool text.
+
+        Raises:
+            MalformedResponseError: what was assembled cannot make a message.
+        """
+        try:
+            return self._final()
+        except _UNREADABLE as exc:
+            raise _malformed(exc, self._request_id) from exc
+
+    def _final(self) -> ChatGenerationChunk:
+        usage, usage_error = read_usage(self._usage)
         metadata: dict[str, Any] = {
             "model_name": self._model,
             "finish_reason": (self._finish or {}).get("finish_reason"),
@@ -258,6 +430,8 @@ class StreamAssembler:
         }
         if self._provider:
             metadata["inference_provider"] = self._provider
+        if usage_error:
+            metadata["usage_error"] = usage_error
         content = "\n".join(
             _pseudo_tool_text(self._pseudo_names[i], "".join(map(_arguments_text, parts)))
             for i, parts in sorted(self._pseudo.items())
@@ -271,7 +445,7 @@ class StreamAssembler:
             content=content,
             id=self._response_id,
             response_metadata=metadata,
-            usage_metadata=usage_metadata(self._usage),
+            usage_metadata=usage,
             chunk_position="last",
             tool_call_chunks=not_null,
         )
@@ -282,9 +456,15 @@ class StreamAssembler:
 
     def _delta_message(self, delta: Mapping[str, Any]) -> AIMessageChunk | None:
         content = delta.get("content") or ""
+        if content.__class__ is not str:
+            content = _content(content, "a stream chunk's delta.content")
         reasoning = _reasoning(delta)
         raw_calls = delta.get("tool_calls")
-        tool_chunks = self._tool_call_chunks(raw_calls) if raw_calls else []
+        tool_chunks = (
+            self._tool_call_chunks(_objects(raw_calls, "a stream chunk's delta.tool_calls"))
+            if raw_calls
+            else []
+        )
         if not content and not reasoning and not tool_chunks:
             return None
         # Most chunks carry text only: fields left at their defaults cost nothing to validate,

@@ -13,8 +13,9 @@ from langchain_core.exceptions import ModelError
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
+from langchain_hf_vlm._error_mapping import request_id
 from langchain_hf_vlm._responses import StreamAssembler
-from langchain_hf_vlm._transport import StreamEvent, StreamItem, StreamOpened
+from langchain_hf_vlm._transport import StreamDone, StreamEvent, StreamItem, StreamOpened
 from langchain_hf_vlm.errors import IncompleteStreamError
 
 
@@ -29,18 +30,26 @@ class StreamSession:
     def __init__(self) -> None:
         self.assembler: StreamAssembler | None = None
         self.delivered: list[ChatGenerationChunk] = []
+        self.done = False
+        """The server ended the stream with ``[DONE]``."""
 
     def feed(self, item: StreamItem) -> list[ChatGenerationChunk]:
         match item:
             case StreamOpened(headers=headers):
                 if self.assembler is None:
-                    self.assembler = StreamAssembler(inference_provider=provider_header(headers))
+                    self.assembler = StreamAssembler(
+                        inference_provider=provider_header(headers),
+                        request_id=request_id(headers),
+                    )
                 return []
             case StreamEvent(payload=payload):
                 assert self.assembler is not None, "the transport opens a stream before events"
                 chunks = self.assembler.feed(payload)
                 self.delivered += chunks
                 return chunks
+            case StreamDone():
+                self.done = True
+                return []
 
     def partial(self) -> AIMessageChunk | None:
         if not self.delivered:
@@ -62,7 +71,9 @@ class StreamSession:
         )
 
     def finish(self) -> ChatGenerationChunk:
-        if self.assembler is None or not self.assembler.finished:
+        """The closing chunk of a complete answer: one that carried a finish reason, or that
+        the server ended with ``[DONE]``. Otherwise the stream broke off."""
+        if self.assembler is None or not (self.assembler.finished or self.done):
             raise IncompleteStreamError(
                 "the stream ended without a finish reason; the answer may be incomplete",
                 partial_message=self.partial(),

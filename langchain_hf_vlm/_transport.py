@@ -1,8 +1,10 @@
 """The only module that does network I/O: clients, retries, timeouts, error mapping.
 
-Sync and async share the retry policy (``_retry``), error classification and SSE decoding
-(``_sse``); only the I/O calls differ. Streams are read to the end (past ``[DONE]``) so that
-their connection goes back to the pool, and closed at once when the caller stops early.
+Sync and async share one call's policy (``_call``: deadline, read limits, retries, redaction,
+error mapping) and the SSE decoding (``_sse``); only the I/O calls differ. ``[DONE]`` ends a
+stream at once; what follows it is read briefly (so that the connection goes back to the
+pool) or the connection is closed. A stream is closed at once when the caller stops early.
+Redirects are followed here (at most 20, each body read only in part).
 
 Clients: the package makes its own (one sync client, one async client per event loop) unless
 the user hands in ``http_client`` / ``http_async_client``. Either way the model's timeout is
@@ -13,34 +15,47 @@ closes only the clients it made; a user's clients stay the user's to close.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+)
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
+import anyio
 from langchain_core.exceptions import ModelError
 
 from langchain_hf_vlm._backends import FINGERPRINTS, Endpoint, ScaleUpPolicy
-from langchain_hf_vlm._error_mapping import (
-    answer_body,
-    error_for_response,
-    stream_event_error,
-    transport_error,
+from langchain_hf_vlm._call import (
+    DRAIN_BYTES,
+    DRAIN_SECONDS,
+    MAX_REDIRECTS,
+    Body,
+    Call,
+    Limits,
+    _Expired,
 )
+from langchain_hf_vlm._deadline import Deadline, bounded, obey_deadlines
+from langchain_hf_vlm._error_mapping import answer_body, stream_event_error
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._retry import Retries
+from langchain_hf_vlm._json import loads
+from langchain_hf_vlm._redaction import Redactor
 from langchain_hf_vlm._sse import DONE, MalformedEventError, SSEDecoder
-from langchain_hf_vlm.errors import (
-    HuggingFaceVLMHTTPError,
-    IncompleteStreamError,
-)
 
 logger = logging.getLogger("langchain_hf_vlm")
 
 _PROBE_TIMEOUT = 5.0
+_PROBE_BYTES = 1024 * 1024
 
 RetryHook = Callable[[ModelError, float, int], Awaitable[None] | None]
 """Called before each retry with the error, the wait in seconds and the attempt number."""
@@ -80,11 +95,17 @@ class StreamEvent:
     payload: dict[str, Any]
 
 
-StreamItem = StreamOpened | StreamEvent
+@dataclass(frozen=True, slots=True)
+class StreamDone:
+    """The server ended the stream with ``[DONE]``: the answer is complete, finish reason or
+    not (Snowflake Cortex sends none)."""
 
 
-def _error_answer(response: httpx.Response, content: bytes) -> HuggingFaceVLMHTTPError:
-    """The error for an HTTP error answer; a server error's connection is not reused.
+StreamItem = StreamOpened | StreamEvent | StreamDone
+
+
+def _close_after_server_error(response: httpx.Response) -> None:
+    """A server error's connection is not reused.
 
     uvicorn-based servers (``transformers serve`` among them) answer an unhandled exception with
     a plain-text 500 and then drop the kept-alive connection without a ``Connection: close``: a
@@ -95,24 +116,44 @@ def _error_answer(response: httpx.Response, content: bytes) -> HuggingFaceVLMHTT
         close = getattr(response.extensions.get("network_stream"), "close", None)
         if callable(close):
             close()
-    return error_for_response(response, content)
 
 
-async def _aerror_answer(response: httpx.Response, content: bytes) -> HuggingFaceVLMHTTPError:
-    """Async twin of :func:`_error_answer`."""
+async def _aclose_after_server_error(response: httpx.Response) -> None:
+    """Async twin of :func:`_close_after_server_error`."""
     if response.status_code >= 500:
         aclose = getattr(response.extensions.get("network_stream"), "aclose", None)
         if callable(aclose):
             await aclose()
-    return error_for_response(response, content)
 
 
 def _log_retry(
-    error: ModelError, delay: float, attempt: int, hook: RetryHook | None
+    call: Call, error: ModelError, delay: float, hook: RetryHook | None
 ) -> Awaitable[None] | None:
-    """Log and report the retry numbered ``attempt`` (1-based)."""
-    logger.debug("retrying in %.2fs (attempt %d) after %s", delay, attempt, error)
+    """Log and report the retry numbered ``call.retries.attempt`` (1-based)."""
+    attempt = call.retries.attempt
+    logger.debug("retrying in %.2fs (attempt %d) after %s", delay, attempt, call.redact(str(error)))
     return hook(error, delay, attempt) if hook is not None else None
+
+
+def _timer(call: Call) -> Any:
+    """What ends an await at the call's deadline: the deadline backend of the package's own
+    clients, or else a cancel scope."""
+    if call.at_socket:
+        return call.scope
+    remaining = call.deadline.remaining()
+    return contextlib.nullcontext() if remaining is None else anyio.fail_after(max(remaining, 0))
+
+
+def _probe_call(headers: Mapping[str, str]) -> Call:
+    """An identification GET: a few seconds and a small body, whatever the server does."""
+    limits = Limits(
+        timeout=_PROBE_TIMEOUT, request_timeout=_PROBE_TIMEOUT, max_response_bytes=_PROBE_BYTES
+    )
+    return Call(headers, ScaleUpPolicy(), 0, limits)
+
+
+_FAILURES = (httpx.HTTPError, ModelError, MalformedEventError, TimeoutError, _Expired)
+"""What an attempt may raise; :meth:`Call.error` makes each a package error."""
 
 
 class Transport:
@@ -127,9 +168,13 @@ class Transport:
         max_connections: int = 100,
         http_client: httpx.Client | None = None,
         http_async_client: httpx.AsyncClient | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.timeout = timeout
         self.max_retries = max_retries
+        self.limits = limits or Limits(timeout=timeout)
+        self._at_socket: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
+        """The clients made here, whose sockets obey the deadline."""
         self._request_timeout = httpx.Timeout(timeout)
         self._limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
@@ -147,9 +192,9 @@ class Transport:
             return self._user_client
         with self._lock:
             if self._client is None:
-                self._client = httpx.Client(
-                    timeout=self._request_timeout, limits=self._limits, follow_redirects=True
-                )
+                self._client = httpx.Client(timeout=self._request_timeout, limits=self._limits)
+                if obey_deadlines(self._client):
+                    self._at_socket.add(self._client)
                 # A model dropped without close() does not leave its sockets to the collector
                 # (which warns "unclosed socket"); async clients need aclose() in their loop.
                 weakref.finalize(self, self._client.close)
@@ -162,9 +207,9 @@ class Transport:
         with self._lock:
             client = self._async_clients.get(loop)
             if client is None:
-                client = httpx.AsyncClient(
-                    timeout=self._request_timeout, limits=self._limits, follow_redirects=True
-                )
+                client = httpx.AsyncClient(timeout=self._request_timeout, limits=self._limits)
+                if obey_deadlines(client):
+                    self._at_socket.add(client)
                 self._async_clients[loop] = client
             return client
 
@@ -202,70 +247,155 @@ class Transport:
         return endpoint.identified(None)
 
     def _probe(self, url: str, headers: Mapping[str, str]) -> Any:
+        call = _probe_call(headers)
         try:
-            response = self.client().get(url, headers=headers, timeout=_PROBE_TIMEOUT)
-            return response.json() if response.status_code == 200 else None
-        except (httpx.HTTPError, ValueError):
+            with call.scope, self.client().stream("GET", url, headers=headers) as got:
+                if got.status_code != 200:
+                    return None
+                return loads(self._read(got, call.answer(got), call))
+        except (*_FAILURES, ValueError):
             return None
 
     async def _aprobe(self, url: str, headers: Mapping[str, str]) -> Any:
+        call = _probe_call(headers)
         try:
-            response = await self.async_client().get(url, headers=headers, timeout=_PROBE_TIMEOUT)
-            return response.json() if response.status_code == 200 else None
-        except (httpx.HTTPError, ValueError):
+            with _timer(call):
+                got = await self.async_client().send(
+                    self.async_client().build_request("GET", url, headers=headers), stream=True
+                )
+            try:
+                if got.status_code != 200:
+                    return None
+                return loads(await self._aread(got, call.answer(got), call))
+            finally:
+                await got.aclose()
+        except (*_FAILURES, ValueError):
             return None
+
+    # ---- one call: its policy, the requests of its attempts, its bodies
+
+    def _call(self, request: PreparedRequest, client: httpx.Client | httpx.AsyncClient) -> Call:
+        return Call(
+            request.headers,
+            request.scale_up,
+            self.max_retries,
+            self.limits,
+            at_socket=client in self._at_socket,
+        )
+
+    def _outgoing(self, client: httpx.Client | httpx.AsyncClient, request: PreparedRequest) -> Any:
+        return client.build_request(
+            "POST",
+            request.url,
+            content=request.body,
+            headers=request.headers,
+            timeout=self._request_timeout,
+        )
+
+    def _send(self, client: httpx.Client, request: PreparedRequest, call: Call) -> httpx.Response:
+        """Send ``request``, following redirects here: each redirect body is read only in
+        part, and a redirect loop is an error that has the status and request id."""
+        outgoing = self._outgoing(client, request)
+        for _ in range(MAX_REDIRECTS + 1):
+            response = client.send(outgoing, stream=True, follow_redirects=False)
+            if response.next_request is None:
+                return response
+            with contextlib.closing(response):
+                body = self._read(response, call.error_body(), call)
+            outgoing = response.next_request
+        raise call.redirect_loop(response, body)
+
+    async def _asend(
+        self, client: httpx.AsyncClient, request: PreparedRequest, call: Call
+    ) -> httpx.Response:
+        """Async twin of :meth:`_send`."""
+        outgoing = self._outgoing(client, request)
+        for _ in range(MAX_REDIRECTS + 1):
+            with _timer(call):
+                response = await client.send(outgoing, stream=True, follow_redirects=False)
+            if response.next_request is None:
+                return response
+            try:
+                body = await self._aread(response, call.error_body(), call)
+            finally:
+                await response.aclose()
+            outgoing = response.next_request
+        raise call.redirect_loop(response, body)
+
+    def _read(self, response: httpx.Response, body: Body, call: Call) -> bytes:
+        for chunk in response.iter_bytes():
+            if not body.add(chunk):
+                break
+            call.check()
+        return body.data()
+
+    async def _aread(self, response: httpx.Response, body: Body, call: Call) -> bytes:
+        chunks = response.aiter_bytes()
+        while True:
+            with _timer(call):
+                chunk = await anext(chunks, None)
+            if chunk is None or not body.add(chunk):
+                return body.data()
+
+    def _opened(self, response: httpx.Response, call: Call) -> None:
+        """Raise for an error answer: an HTTP error status, or JSON where SSE was asked for."""
+        if response.status_code >= 400:
+            body = self._read(response, call.error_body(), call)
+            _close_after_server_error(response)
+            raise call.error_answer(response, body)
+        if _is_json(response):
+            answer_body(response, self._read(response, call.answer(response), call), call.redact)
+
+    async def _aopened(self, response: httpx.Response, call: Call) -> None:
+        """Async twin of :meth:`_opened`."""
+        if response.status_code >= 400:
+            body = await self._aread(response, call.error_body(), call)
+            await _aclose_after_server_error(response)
+            raise call.error_answer(response, body)
+        if _is_json(response):
+            content = await self._aread(response, call.answer(response), call)
+            answer_body(response, content, call.redact)
 
     # ---- non-streaming
 
-    def _retries(self, request: PreparedRequest) -> Retries:
-        """A fresh retry policy for ``request``."""
-        return Retries(self.max_retries, request.scale_up)
-
     def post(self, request: PreparedRequest, on_retry: RetryHook | None = None) -> Answer:
-        retries = self._retries(request)
+        client = self.client()
+        call = self._call(request, client)
         while True:
             try:
-                response = self.client().post(
-                    request.url,
-                    content=request.body,
-                    headers=request.headers,
-                    timeout=self._request_timeout,
-                )
-                if response.status_code >= 400:
-                    raise _error_answer(response, response.content)
-                return Answer(answer_body(response, response.content), response.headers)
-            except (httpx.HTTPError, HuggingFaceVLMHTTPError) as exc:
-                error = self._error(exc, "first_byte")
-                delay = retries.next_wait(error, exc)
-                _log_retry(error, delay, retries.attempt, on_retry)
+                with call.scope:
+                    response = self._send(client, request, call)
+                    with contextlib.closing(response):
+                        if response.status_code >= 400:
+                            self._opened(response, call)
+                        content = self._read(response, call.answer(response), call)
+                return Answer(answer_body(response, content, call.redact), response.headers)
+            except _FAILURES as exc:
+                error = call.error(exc, delivered=False)
+                delay = call.next_wait(error, exc)
+                _log_retry(call, error, delay, on_retry)
                 time.sleep(delay)
 
     async def apost(self, request: PreparedRequest, on_retry: RetryHook | None = None) -> Answer:
-        retries = self._retries(request)
+        client = self.async_client()
+        call = self._call(request, client)
         while True:
             try:
-                response = await self.async_client().post(
-                    request.url,
-                    content=request.body,
-                    headers=request.headers,
-                    timeout=self._request_timeout,
-                )
-                if response.status_code >= 400:
-                    raise await _aerror_answer(response, response.content)
-                return Answer(answer_body(response, response.content), response.headers)
-            except (httpx.HTTPError, HuggingFaceVLMHTTPError) as exc:
-                error = self._error(exc, "first_byte")
-                delay = retries.next_wait(error, exc)
-                notified = _log_retry(error, delay, retries.attempt, on_retry)
+                response = await self._asend(client, request, call)
+                try:
+                    if response.status_code >= 400:
+                        await self._aopened(response, call)
+                    content = await self._aread(response, call.answer(response), call)
+                finally:
+                    await response.aclose()
+                return Answer(answer_body(response, content, call.redact), response.headers)
+            except _FAILURES as exc:
+                error = call.error(exc, delivered=False)
+                delay = call.next_wait(error, exc)
+                notified = _log_retry(call, error, delay, on_retry)
                 if notified is not None:
                     await notified
                 await asyncio.sleep(delay)
-
-    @staticmethod
-    def _error(exc: Exception, phase_read: Literal["first_byte", "between_chunks"]) -> ModelError:
-        if isinstance(exc, ModelError):
-            return exc
-        return transport_error(exc, phase_read)
 
     # ---- streaming
 
@@ -273,93 +403,137 @@ class Transport:
         self, request: PreparedRequest, on_retry: RetryHook | None = None
     ) -> Generator[StreamItem, None, None]:
         """Yield :class:`StreamOpened` with the response headers, then a :class:`StreamEvent`
-        per data event.
+        per data event, then :class:`StreamDone` if the server sent ``[DONE]``.
 
-        Retries happen only before the first event reaches the caller (each attempt yields its
-        own :class:`StreamOpened`).
+        ``[DONE]`` ends the stream at once, whatever the server sends after it. Retries
+        happen only before the first event reaches the caller (each attempt yields its own
+        :class:`StreamOpened`). Reads happen inside :func:`bounded`, never across a ``yield``.
         """
-        retries = self._retries(request)
+        client = self.client()
+        call = self._call(request, client)
         while True:
             delivered = False
             try:
-                with self.client().stream(
-                    "POST",
-                    request.url,
-                    content=request.body,
-                    headers=request.headers,
-                    timeout=self._request_timeout,
-                ) as response:
-                    if response.status_code >= 400:
-                        raise _error_answer(response, response.read())
-                    if _is_json(response):  # an error answered as JSON with status 200
-                        answer_body(response, response.read())
-                    decoder = SSEDecoder()
+                call.attempt(stream=True)
+                with call.scope:
+                    response = self._send(client, request, call)
+                with contextlib.closing(response):
+                    with call.scope:
+                        self._opened(response, call)
                     yield StreamOpened(response.headers)
-                    for line in response.iter_lines():
-                        payload = decoder.line(line)
-                        if payload is None or payload is DONE:
-                            continue
-                        delivered = True
-                        yield _checked_event(payload)
-                    payload = decoder.close()
-                    if payload is not None and payload is not DONE:
-                        delivered = True
-                        yield _checked_event(payload)
+                    reader = _StreamReader(call)
+                    chunks = response.iter_bytes()
+                    while not reader.ended:
+                        with call.scope:
+                            chunk = next(chunks, None)
+                        for item in reader.feed(chunk):
+                            delivered = True
+                            yield item
+                        call.check()
+                    if reader.done and call.at_socket:
+                        self._drain(chunks)
                     return
-            except (httpx.HTTPError, HuggingFaceVLMHTTPError, MalformedEventError) as exc:
-                error = self._stream_error(exc, delivered)
+            except _FAILURES as exc:
+                error = call.error(exc, delivered)
                 if delivered:
                     raise error from exc
-                delay = retries.next_wait(error, exc)
-                _log_retry(error, delay, retries.attempt, on_retry)
+                delay = call.next_wait(error, exc)
+                _log_retry(call, error, delay, on_retry)
                 time.sleep(delay)
 
     async def astream(
         self, request: PreparedRequest, on_retry: RetryHook | None = None
     ) -> AsyncGenerator[StreamItem, None]:
-        """Async twin of :meth:`stream`."""
-        retries = self._retries(request)
+        """Async twin of :meth:`stream`; each await ends by the deadline."""
+        client = self.async_client()
+        call = self._call(request, client)
         while True:
             delivered = False
             try:
-                async with self.async_client().stream(
-                    "POST",
-                    request.url,
-                    content=request.body,
-                    headers=request.headers,
-                    timeout=self._request_timeout,
-                ) as response:
-                    if response.status_code >= 400:
-                        raise await _aerror_answer(response, await response.aread())
-                    if _is_json(response):  # an error answered as JSON with status 200
-                        answer_body(response, await response.aread())
-                    decoder = SSEDecoder()
+                call.attempt(stream=True)
+                response = await self._asend(client, request, call)
+                try:
+                    await self._aopened(response, call)
                     yield StreamOpened(response.headers)
-                    async for line in response.aiter_lines():
-                        payload = decoder.line(line)
-                        if payload is None or payload is DONE:
-                            continue
-                        delivered = True
-                        yield _checked_event(payload)
-                    payload = decoder.close()
-                    if payload is not None and payload is not DONE:
-                        delivered = True
-                        yield _checked_event(payload)
+                    reader = _StreamReader(call)
+                    chunks = response.aiter_bytes()
+                    while not reader.ended:
+                        with _timer(call):
+                            chunk = await anext(chunks, None)
+                        for item in reader.feed(chunk):
+                            delivered = True
+                            yield item
+                    if reader.done:
+                        with anyio.move_on_after(DRAIN_SECONDS):
+                            await self._adrain(chunks)
                     return
-            except (httpx.HTTPError, HuggingFaceVLMHTTPError, MalformedEventError) as exc:
-                error = self._stream_error(exc, delivered)
+                finally:
+                    await response.aclose()
+            except _FAILURES as exc:
+                error = call.error(exc, delivered)
                 if delivered:
                     raise error from exc
-                delay = retries.next_wait(error, exc)
-                notified = _log_retry(error, delay, retries.attempt, on_retry)
+                delay = call.next_wait(error, exc)
+                notified = _log_retry(call, error, delay, on_retry)
                 if notified is not None:
                     await notified
                 await asyncio.sleep(delay)
 
-    def _stream_error(self, exc: Exception, delivered: bool) -> ModelError:
-        if isinstance(exc, MalformedEventError):
-            return IncompleteStreamError(str(exc))
-        return self._error(exc, "between_chunks" if delivered else "first_byte")
+    @staticmethod
+    def _drain(chunks: Iterator[bytes]) -> None:
+        """Read what follows ``[DONE]`` (normally just the end of the body) so that the
+        connection can be reused; give up quietly past a small budget."""
+        drained = 0
+        with contextlib.suppress(httpx.HTTPError), bounded(Deadline(DRAIN_SECONDS)):
+            for chunk in chunks:
+                drained += len(chunk)
+                if drained > DRAIN_BYTES:
+                    return
+
+    @staticmethod
+    async def _adrain(chunks: AsyncIterator[bytes]) -> None:
+        """Async twin of :meth:`_drain` (the caller bounds the time)."""
+        drained = 0
+        with contextlib.suppress(httpx.HTTPError):
+            async for chunk in chunks:
+                drained += len(chunk)
+                if drained > DRAIN_BYTES:
+                    return
+
+
+class _StreamReader:
+    """Bytes of a stream to transport items: SSE decoding, the stream's size limit, the stall
+    timer (reset by data events only) and the end at ``[DONE]``. Shared by both loops."""
+
+    __slots__ = ("_deadline", "_decoder", "_redact", "_size", "done", "ended")
+
+    def __init__(self, call: Call) -> None:
+        self._deadline = call.deadline
+        self._redact = call.redact
+        self._decoder = SSEDecoder(call.limits.max_event_bytes)
+        self._size = Body(call.limits.max_response_bytes, "max_response_bytes")
+        self.done = False
+        self.ended = False
+
+    def feed(self, chunk: bytes | None) -> list[StreamItem]:
+        """The items completed by ``chunk`` (None: the body ended). Runs once per network read."""
+        if chunk is None:
+            self.ended = True
+            payloads = self._decoder.close()
+        else:
+            self._size.count(len(chunk))
+            payloads = self._decoder.feed(chunk)
+            if not payloads:
+                return []
+        items: list[StreamItem] = []
+        for payload in payloads:
+            if payload is DONE:
+                self.done = self.ended = True
+                items.append(StreamDone())
+                break
+            items.append(_checked_event(payload, self._redact))
+        self._deadline.event()
+        return items
 
 
 def _is_json(response: httpx.Response) -> bool:
@@ -367,9 +541,9 @@ def _is_json(response: httpx.Response) -> bool:
     return content_type.split(";")[0].strip().lower() == "application/json"
 
 
-def _checked_event(payload: Any) -> StreamEvent:
+def _checked_event(payload: Any, redact: Redactor) -> StreamEvent:
     if not isinstance(payload, dict):
         raise MalformedEventError(f"stream event is not a JSON object: {str(payload)[:200]!r}")
-    if "error" in payload and not payload.get("choices"):
-        raise stream_event_error(payload)
+    if payload.get("error"):  # an error event, even when it also carries choices (OpenRouter)
+        raise stream_event_error(payload, redact)
     return StreamEvent(payload)

@@ -51,6 +51,7 @@ from langchain_core.exceptions import (
 )
 from langchain_core.messages import BaseMessage, HumanMessage
 
+from langchain_hf_vlm.errors import MalformedResponseError, ResponseTooLargeError
 from langchain_hf_vlm.images import ImageSource, image_block
 
 if TYPE_CHECKING:
@@ -113,11 +114,15 @@ class BatchResult:
 def is_retryable(error: BaseException) -> bool:
     """Whether an item that failed with ``error`` may succeed when tried again later.
 
-    Rate limits, timeouts, broken connections and server-side failures (5xx, a stream cut
-    short) are; invalid input, authentication and other client errors (4xx) are not.
+    Rate limits, timeouts (``request_timeout`` included), broken connections and server-side
+    failures (5xx, a stream cut short) are; invalid input, authentication, other client errors
+    (4xx), answers that are no chat completion and answers over the model's size limits are
+    not: the same server would likely send them again.
     """
     if isinstance(error, (ModelRateLimitError, ModelConnectionError, ModelTimeoutError)):
         return True
+    if isinstance(error, (MalformedResponseError, ResponseTooLargeError)):
+        return False
     if isinstance(error, ModelAPIError):
         status = getattr(error, "status_code", None)
         return not isinstance(status, int) or status >= 500 or status in _RETRYABLE_STATUSES

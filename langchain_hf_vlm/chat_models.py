@@ -22,7 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model
 from langchain_hf_vlm import _pickling, _request, _structured, _tools
 from langchain_hf_vlm._auth import token_from_env
 from langchain_hf_vlm._backends import Backend, Endpoint, resolve_endpoint
+from langchain_hf_vlm._call import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT, Limits
 from langchain_hf_vlm._callbacks import retry_reporter
+from langchain_hf_vlm._error_mapping import request_id
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._media import pdf, video
 from langchain_hf_vlm._media import settings as media
@@ -32,6 +34,7 @@ from langchain_hf_vlm._media.text import DEFAULT_MAX_TEXT_BYTES
 from langchain_hf_vlm._messages import to_wire_messages
 from langchain_hf_vlm._profile import PROFILE
 from langchain_hf_vlm._responses import chat_result
+from langchain_hf_vlm._sse import DEFAULT_MAX_EVENT_BYTES
 from langchain_hf_vlm._streaming import astream_chunks, provider_header, stream_chunks
 from langchain_hf_vlm._transport import PreparedRequest, Transport
 
@@ -90,11 +93,22 @@ class ChatHuggingFaceVLM(BaseChatModel):
     bill_to: str | None = None
     """Organisation to bill on the router (``X-HF-Bill-To``)."""
     timeout: float | None = Field(default=120.0, gt=0)
-    """Seconds allowed to connect, for the first byte, and between stream chunks; also how
-    long, from the first attempt, to keep retrying a server that is starting up."""
+    """Seconds allowed for each network wait (connect, first byte), and in a stream between
+    two data events (keep-alive comments do not count); also how long, from the first attempt,
+    to keep retrying a server that is starting up. ``request_timeout`` bounds the whole call."""
     max_retries: int = Field(default=2, ge=0)
     """Retries on 429, 502, 503, 504, connection failures and timeouts. A 503 from a server
     that is starting up is retried beyond this, within ``timeout``."""
+    request_timeout: float | None = Field(default=DEFAULT_REQUEST_TIMEOUT, gt=0)
+    """Seconds for the whole call, all attempts and the waits between them included (None: no
+    limit). Bounds what ``timeout`` cannot: a server that trickles bytes or sends keep-alive
+    comments forever. In a stream, ``timeout`` counts between data events: comments do not
+    reset it."""
+    max_response_bytes: int | None = Field(default=DEFAULT_MAX_RESPONSE_BYTES, gt=0)
+    """An answer (after decompression), or a whole stream, larger than this is refused with
+    ``ResponseTooLargeError`` (None: no limit)."""
+    max_stream_event_bytes: int | None = Field(default=DEFAULT_MAX_EVENT_BYTES, gt=0)
+    """One stream event (or line) larger than this is refused (None: no limit)."""
     wait_for_scale_up: bool | None = None
     """Treat ``base_url`` as an Inference Endpoint that may be scaled to zero: send
     ``X-Scale-Up-Timeout`` (so that its proxy holds the request while a replica starts) and
@@ -127,7 +141,13 @@ class ChatHuggingFaceVLM(BaseChatModel):
     backend's known limit, e.g. TGI's 2 MB)."""
     fetch_image_urls: bool = False
     """Download http(s) image URLs on the client and send them inline (for servers that
-    cannot reach the image host)."""
+    cannot reach the image host). Loopback, private, link-local and other non-public
+    addresses are refused (see ``image_fetch_allow_private``)."""
+    image_fetch_allow_private: bool = False
+    """Let client-side downloads (images, and always documents and videos) connect to loopback,
+    private, link-local, multicast and reserved addresses (a local host). Off by default: URLs
+    may come from users, and would otherwise reach cloud metadata (169.254.169.254) or internal
+    services."""
     image_fetch_timeout: float = Field(default=media.DEFAULT_FETCH_TIMEOUT, gt=0)
     """Seconds allowed for a client-side image download (each wait, and the whole)."""
     image_fetch_max_bytes: int = Field(default=media.DEFAULT_FETCH_MAX_BYTES, gt=0)
@@ -243,6 +263,12 @@ class ChatHuggingFaceVLM(BaseChatModel):
                 max_retries=self.max_retries,
                 http_client=self.http_client,
                 http_async_client=self.http_async_client,
+                limits=Limits(
+                    timeout=self.timeout,
+                    request_timeout=self.request_timeout,
+                    max_response_bytes=self.max_response_bytes,
+                    max_event_bytes=self.max_stream_event_bytes,
+                ),
             )
             self._transport = transport
         return transport
@@ -309,7 +335,11 @@ class ChatHuggingFaceVLM(BaseChatModel):
     ) -> ChatResult:
         request = self._prepare(messages, stop, kwargs, stream=False)
         answer = self.transport.post(request, retry_reporter(run_manager))
-        return chat_result(answer.body, inference_provider=provider_header(answer.headers))
+        return chat_result(
+            answer.body,
+            inference_provider=provider_header(answer.headers),
+            request_id=request_id(answer.headers),
+        )
 
     async def _agenerate(
         self,
@@ -320,7 +350,11 @@ class ChatHuggingFaceVLM(BaseChatModel):
     ) -> ChatResult:
         request = await self._aprepare(messages, stop, kwargs, stream=False)
         answer = await self.transport.apost(request, retry_reporter(run_manager))
-        return chat_result(answer.body, inference_provider=provider_header(answer.headers))
+        return chat_result(
+            answer.body,
+            inference_provider=provider_header(answer.headers),
+            request_id=request_id(answer.headers),
+        )
 
     def _stream(
         self,

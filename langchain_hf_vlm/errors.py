@@ -21,6 +21,8 @@ The tree (langchain-core / huggingface_hub bases in brackets)::
         └── InternalServerError          5xx: the server failed to answer
     APIConnectionError                   unreachable, connection broke [ModelConnectionError]
     APITimeoutError                      with ``phase`` [ModelTimeoutError]
+    MalformedResponseError               a 2xx answer that is no chat completion [ModelAPIError]
+    ResponseTooLargeError                larger than the model's read limits [ModelAPIError]
     IncompleteStreamError                stream broke off, with ``partial_message`` [ModelAPIError]
 
 ``ContextOverflow`` is the deprecated former name of ``ContextOverflowError``.
@@ -151,10 +153,14 @@ class APIConnectionError(ModelConnectionError):
 
 
 class APITimeoutError(ModelTimeoutError):
-    """The request timed out; ``phase`` says where: connect, first byte, or between chunks."""
+    """The request timed out; ``phase`` says where: connect, first byte, between chunks (no
+    data event within ``timeout``), or ``request`` (the call outlasted ``request_timeout``)."""
 
     def __init__(
-        self, message: str, *, phase: Literal["connect", "first_byte", "between_chunks", "write"]
+        self,
+        message: str,
+        *,
+        phase: Literal["connect", "first_byte", "between_chunks", "write", "request"],
     ) -> None:
         super().__init__(message)
         self.phase = phase
@@ -185,6 +191,34 @@ class IncompleteStreamError(ModelAPIError):
     def partial_text(self) -> str:
         """The text content received before the failure."""
         return self.partial_message.text if self.partial_message is not None else ""
+
+
+class MalformedResponseError(ModelAPIError):
+    """The server answered with success, but not with a chat completion one can read: no
+    choices, a choice or content of the wrong type, JSON nested too deeply.
+
+    Attributes:
+        request_id: The request id the server sent with the answer, if any.
+    """
+
+    def __init__(self, message: str, *, request_id: str | None = None) -> None:
+        super().__init__(message if request_id is None else f"{message} (request id {request_id})")
+        self.request_id = request_id
+
+
+class ResponseTooLargeError(ModelAPIError):
+    """The answer, one stream event, or the whole stream is larger than the model allows;
+    reading stopped there.
+
+    Attributes:
+        limit: The limit in bytes.
+        setting: The model field that sets it.
+    """
+
+    def __init__(self, message: str, *, limit: int, setting: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.setting = setting
 
 
 class MissingTokenError(ModelAuthenticationError, ValueError):
@@ -219,8 +253,10 @@ __all__ = [
     "InternalServerError",
     "InvalidContentError",
     "InvalidRequestError",
+    "MalformedResponseError",
     "MissingTokenError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
 ]

@@ -33,7 +33,7 @@ from tests.realserver.tiny_server import (
 )
 from tests.realserver.vllm_server import VLLMServer
 from tests.servers.chat_server import DIALECTS, ChatServer
-from tests.support.loopback import close_made_models
+from tests.support.closing import close_made_models
 from tests.support.realserver import ImageHost
 
 _SERVERS: list[TinyVLMServer] = []
@@ -48,8 +48,8 @@ settings.load_profile("no-wall-clock")
 
 @pytest.fixture(autouse=True)
 async def _close_loopback_models() -> AsyncIterator[None]:
-    """The models ``make_model`` built for a test are closed after it, in its event loop (an
-    async client left open past its loop warns when collected: ``filterwarnings = error``)."""
+    """The models the helpers' ``make_model`` built for a test are closed after it, in its
+    event loop (``tests/support/closing.py``)."""
     yield
     await close_made_models()
 

@@ -1,5 +1,6 @@
 """Downloading image URLs on the client (``fetch_urls``), and document and video URLs
-(always: no chat-completion server reads them): limits, timeouts, redirects.
+(always: no chat-completion server reads them): limits, timeouts, redirects, and public
+addresses only unless ``fetch_allow_private`` (:mod:`langchain_hf_vlm._addresses`).
 
 Everything but the I/O call is shared by the sync and the async path. Problems are
 :class:`~langchain_hf_vlm._media.refs.ImageProblem`: the caller names the image.
@@ -11,6 +12,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
+
+from langchain_hf_vlm._addresses import (
+    AddressRefused,
+    check_request_host,
+    refuse_private_addresses,
+)
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._media.refs import ImageProblem, megabytes, shorten
 from langchain_hf_vlm._media.settings import ImageSettings
@@ -39,13 +47,26 @@ IMAGE = Wanted()
 
 
 def client(settings: ImageSettings) -> httpx.Client:
-    """An HTTP client for the downloads of one request."""
-    return httpx.Client(**_client_options(settings, _refuse_redirect))
+    """An HTTP client for the downloads of one request (public addresses only, unless
+    ``fetch_allow_private``)."""
+    hooks = [_refuse_redirect]
+    if not settings.fetch_allow_private:
+        hooks.append(check_request_host)  # by name: for hosts reached through a proxy
+    fetcher = httpx.Client(**_client_options(settings, hooks))
+    if not settings.fetch_allow_private:
+        refuse_private_addresses(fetcher)  # by the address connected to
+    return fetcher
 
 
 def async_client(settings: ImageSettings) -> httpx.AsyncClient:
-    """An async HTTP client for the downloads of one request."""
-    return httpx.AsyncClient(**_client_options(settings, _arefuse_redirect))
+    """An async HTTP client for the downloads of one request (as :func:`client`)."""
+    hooks = [_arefuse_redirect]
+    if not settings.fetch_allow_private:
+        hooks.append(_acheck_request_host)
+    fetcher = httpx.AsyncClient(**_client_options(settings, hooks))
+    if not settings.fetch_allow_private:
+        refuse_private_addresses(fetcher)
+    return fetcher
 
 
 def fetch(client: httpx.Client, url: str, settings: ImageSettings, wanted: Wanted = IMAGE) -> bytes:
@@ -76,12 +97,12 @@ async def afetch(
     return download.data()
 
 
-def _client_options(settings: ImageSettings, redirect_hook: Any) -> dict[str, Any]:
+def _client_options(settings: ImageSettings, request_hooks: list[Any]) -> dict[str, Any]:
     return {
         "timeout": settings.fetch_timeout,
         "follow_redirects": True,
         "max_redirects": _REDIRECTS,
-        "event_hooks": {"request": [redirect_hook]},
+        "event_hooks": {"request": request_hooks},
         "headers": {"Accept": "image/*, application/pdf, video/*, text/*;q=0.5, */*;q=0.1"},
     }
 
@@ -134,6 +155,8 @@ class _Download:
         return ImageProblem(f"downloading it took longer than {self.timeout:g} s (fetch_timeout)")
 
     def failed(self, exc: Exception) -> ImageProblem:
+        if isinstance(exc, AddressRefused):
+            return ImageProblem(f"downloading it was refused: {exc}")
         if isinstance(exc, _RedirectRefused):
             return ImageProblem(
                 f"it redirects to {shorten(exc.url)}; only http and https redirects are followed"
@@ -160,3 +183,7 @@ def _refuse_redirect(request: httpx.Request) -> None:
 
 async def _arefuse_redirect(request: httpx.Request) -> None:
     _refuse_redirect(request)
+
+
+async def _acheck_request_host(request: httpx.Request) -> None:
+    await anyio.to_thread.run_sync(check_request_host, request)

@@ -43,6 +43,8 @@ class ImageSettings:
         fetch_timeout: Seconds allowed for each network wait of a download, and for the whole
             download.
         fetch_max_bytes: A download larger than this is stopped and refused.
+        fetch_allow_private: Let downloads connect to loopback, private, link-local, multicast
+            and reserved addresses (refused by default: see ``_addresses``).
         max_input_pixels: Images whose header claims more pixels are refused undecoded
             (decompression bombs).
         jpeg_quality: Quality of re-encoded JPEG images (1-95).
@@ -56,6 +58,7 @@ class ImageSettings:
     fetch_urls: bool = False
     fetch_timeout: float = DEFAULT_FETCH_TIMEOUT
     fetch_max_bytes: int = DEFAULT_FETCH_MAX_BYTES
+    fetch_allow_private: bool = False
     max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS
     jpeg_quality: int = DEFAULT_JPEG_QUALITY
     cache_bytes: int = DEFAULT_CACHE_BYTES

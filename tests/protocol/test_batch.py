@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm.batch import (
     DEFAULT_PROMPT,
     BatchResult,
@@ -25,6 +26,7 @@ from langchain_hf_vlm.batch import (
 )
 from tests.pngs import tiny_png
 from tests.servers.chat_server import ChatServer, Fault
+from tests.servers.hostile_server import HostileServer
 from tests.support.loopback import make_model
 
 pytestmark = pytest.mark.parametrize("dialect", ["vllm"])
@@ -203,3 +205,29 @@ def test_the_sync_wrapper_and_folders(server: ChatServer, tmp_path: Path) -> Non
 async def test_concurrency_must_be_positive(server: ChatServer) -> None:
     with pytest.raises(ValueError, match="concurrency must be at least 1, got 0"):
         await aanswer_batch(make_model(server), [("a", PNG)], concurrency=0)
+
+
+@pytest.mark.parametrize(
+    ("case", "limits", "error_type", "retryable"),
+    [
+        pytest.param("no-choices", {}, "MalformedResponseError", False, id="malformed"),
+        pytest.param(
+            "huge-body", {"max_response_bytes": 1 << 20}, "ResponseTooLargeError", False, id="huge"
+        ),
+        pytest.param("body-trickle", {"request_timeout": 1.0}, "APITimeoutError", True, id="slow"),
+    ],
+)
+async def test_hostile_answers_are_rows_retryable_only_when_trying_again_may_help(
+    dialect: str, case: str, limits: dict[str, Any], error_type: str, retryable: bool
+) -> None:
+    with HostileServer() as hostile:
+        async with ChatHuggingFaceVLM(
+            model="tiny/vlm", base_url=f"{hostile.url}/{case}", max_retries=0, **limits
+        ) as model:
+            results = await aanswer_batch(model, [("a", PNG), ("b", PNG)], concurrency=2)
+
+    assert [r.id for r in results] == ["a", "b"]
+    for result in results:
+        assert result.answer is None
+        assert result.error is not None and result.error.startswith(f"{error_type}: ")
+        assert result.retryable is retryable

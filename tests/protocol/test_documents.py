@@ -209,7 +209,8 @@ async def test_urls_of_documents_and_videos_are_downloaded_on_the_client(
         ]
     )
 
-    await run(call, make_model(vllm, pdf_text_layer="off"), [message])
+    model = make_model(vllm, pdf_text_layer="off", image_fetch_allow_private=True)
+    await run(call, model, [message])
 
     assert shape(sent_content(vllm)) == [
         "text: Document doc.pdf, page 1 of 3",
@@ -229,11 +230,32 @@ async def test_urls_of_documents_and_videos_are_downloaded_on_the_client(
     assert sent_content(vllm)[-1]["text"].endswith("buy milk\n")
 
 
+@pytest.mark.parametrize(
+    "block",
+    [
+        pytest.param({"type": "file", "url": "{host}/doc.pdf"}, id="pdf"),
+        pytest.param({"type": "file", "url": "{host}/clip.mp4"}, id="video"),
+        pytest.param({"type": "file", "url": "{host}/notes.md"}, id="text"),
+    ],
+)
+async def test_document_urls_on_a_private_host_are_refused_before_sending(
+    vllm: ChatServer, host: str, block: dict[str, Any], call: Callable[..., Any]
+) -> None:
+    message = HumanMessage(content=[{**block, "url": block["url"].format(host=host)}])
+
+    with pytest.raises(InvalidContentError, match="a loopback address") as caught:
+        await run(call, make_model(vllm), [message])
+
+    assert str(caught.value).startswith("message 0, content block 0: ")
+    assert "image_fetch_allow_private=True" in str(caught.value)
+    assert vllm.requests == []
+
+
 def test_a_url_that_is_no_document_is_an_error_before_sending(vllm: ChatServer, host: str) -> None:
     message = HumanMessage(content=["look", {"type": "file", "url": f"{host}/page.html"}])
 
     with pytest.raises(InvalidContentError) as caught:
-        make_model(vllm).invoke([message])
+        make_model(vllm, image_fetch_allow_private=True).invoke([message])
 
     assert str(caught.value).startswith("message 0, content block 1: file page.html: the ")
     assert "neither a PDF nor a video" in str(caught.value)

@@ -169,7 +169,9 @@ def prepare(request: pytest.FixtureRequest) -> Callable[[ImagePipeline, WireMess
 
 
 # A generous timeout: a busy machine must not turn another failure into a timeout.
-FETCH = ImageSettings(fetch_urls=True, fetch_timeout=30, fetch_max_bytes=1_000_000)
+FETCH = ImageSettings(
+    fetch_urls=True, fetch_timeout=30, fetch_max_bytes=1_000_000, fetch_allow_private=True
+)
 
 
 def fetched(
@@ -194,7 +196,9 @@ def test_image_is_downloaded_and_inlined_unchanged(image_host: str, prepare: Any
 
 
 def test_fetched_image_goes_through_the_same_sizing(image_host: str, prepare: Any) -> None:
-    pipeline = ImagePipeline(ImageSettings(fetch_urls=True, max_side=300, max_pixels=None))
+    pipeline = ImagePipeline(
+        ImageSettings(fetch_urls=True, max_side=300, max_pixels=None, fetch_allow_private=True)
+    )
     (url,) = fetched(prepare, f"{image_host}/photo.jpg", pipeline=pipeline)
     assert url.startswith("data:image/jpeg;base64,")
     assert Image.open(io.BytesIO(decoded(url))).size == (300, 225)
@@ -254,7 +258,9 @@ def test_size_cap_stops_the_download_early(image_host: str, prepare: Any) -> Non
 def test_slow_server_times_out(image_host: str, prepare: Any, path: str) -> None:
     # Both would deliver the image, after 60 s and 100 s: only the timeout ends them (a wait,
     # or the whole download) with this error.
-    pipeline = ImagePipeline(ImageSettings(fetch_urls=True, fetch_timeout=1))
+    pipeline = ImagePipeline(
+        ImageSettings(fetch_urls=True, fetch_timeout=1, fetch_allow_private=True)
+    )
     with pytest.raises(InvalidContentError, match=r"took longer than 1 s \(fetch_timeout\)"):
         fetched(prepare, f"{image_host}{path}", pipeline=pipeline)
 
@@ -294,7 +300,7 @@ def test_large_photo_reaches_the_server_resized(server: ChatServer) -> None:
 
 @pytest.mark.parametrize("dialect", ["vllm"])
 async def test_model_fetches_urls_when_asked(server: ChatServer, image_host: str) -> None:
-    async with make_model(server, fetch_image_urls=True) as model:
+    async with make_model(server, fetch_image_urls=True, image_fetch_allow_private=True) as model:
         await model.ainvoke([HumanMessage(content=[image_block(f"{image_host}/small.png")])])
     assert _sent_image_urls(server) == [
         "data:image/png;base64," + base64.b64encode(SMALL_PNG).decode()
@@ -313,7 +319,9 @@ def test_request_over_tgi_limit_is_refused_before_sending(server: ChatServer) ->
 def test_one_failed_download_stops_the_others(image_host: str) -> None:
     # The slow image would take a minute and its timeout is longer: only the 410 of the other
     # can end the request early, by abandoning the slow download (the host sees the hang-up).
-    pipeline = ImagePipeline(ImageSettings(fetch_urls=True, fetch_timeout=120))
+    pipeline = ImagePipeline(
+        ImageSettings(fetch_urls=True, fetch_timeout=120, fetch_allow_private=True)
+    )
     wire = to_wire_messages(
         [
             HumanMessage(
@@ -327,3 +335,33 @@ def test_one_failed_download_stops_the_others(image_host: str) -> None:
     with pytest.raises(InvalidContentError, match=r"image 2 .*answered 410"):
         asyncio.run(asyncio.wait_for(pipeline.aprepare(wire), 30))  # a hang guard, 30 s
     assert eventually(lambda: ImageHost.hung_up["/slow.png"] == 1)
+
+
+# ---------------------------------------------------------------- private addresses (SSRF)
+
+GUARDED = ImageSettings(fetch_urls=True, fetch_timeout=2)
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "169.254.169.254", "10.0.0.1"]
+)
+def test_private_addresses_are_refused_by_default(image_host: str, prepare: Any, host: str) -> None:
+    url = image_host.replace("127.0.0.1", host) + "/small.png"
+    with pytest.raises(InvalidContentError, match="image_fetch_allow_private=True") as info:
+        fetched(prepare, url, pipeline=ImagePipeline(GUARDED))
+    assert "refused" in str(info.value)
+    assert sum(ImageHost.hits.values()) == 0  # nothing reached the host
+
+
+def test_the_model_refuses_a_private_image_url_before_sending(
+    image_host: str, server: ChatServer
+) -> None:
+    model = make_model(server, fetch_image_urls=True)
+    blocks = [{"type": "text", "text": "hi"}, {"type": "image", "url": f"{image_host}/small.png"}]
+    with pytest.raises(InvalidContentError, match="loopback"):
+        model.invoke([HumanMessage(content=blocks)])  # type: ignore[arg-type]
+    assert server.requests == [] and sum(ImageHost.hits.values()) == 0
+
+
+def test_opting_in_reaches_a_local_image_host(image_host: str, prepare: Any) -> None:
+    assert fetched(prepare, f"{image_host}/small.png")[0].startswith("data:image/png")

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from langchain_hf_vlm import ChatHuggingFaceVLM, MissingTokenError
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._transport import StreamEvent, StreamOpened
+from langchain_hf_vlm._transport import StreamDone, StreamEvent, StreamOpened
 from tests.servers.chat_server import ChatServer, Fault
 from tests.support.loopback import make_model
 
@@ -127,8 +127,10 @@ def test_transport_stream_says_what_it_yields(server: ChatServer) -> None:
     items = list(model.transport.stream(request))
     assert isinstance(items[0], StreamOpened)
     assert items[0].headers["content-type"].startswith("text/event-stream")
-    assert items[1:] and all(isinstance(item, StreamEvent) for item in items[1:])
-    assert all("choices" in item.payload for item in items[1:] if isinstance(item, StreamEvent))
+    *events, done = items[1:]
+    assert events and all(isinstance(item, StreamEvent) for item in events)
+    assert all("choices" in item.payload for item in events if isinstance(item, StreamEvent))
+    assert isinstance(done, StreamDone)  # the server ended with [DONE]
 
 
 # ---------------------------------------------------------------- a model that travels

@@ -81,7 +81,7 @@ def test_the_text_layer_goes_along_for_text_pages_only(tiny_vlm: TinyVLMServer) 
 async def test_a_pdf_at_a_url_is_downloaded_and_sent_as_pages(
     tiny_vlm: TinyVLMServer, image_host: ImageHost
 ) -> None:
-    model = make_model(tiny_vlm, pdf_text_layer="off")
+    model = make_model(tiny_vlm, pdf_text_layer="off", image_fetch_allow_private=True)
     block = {"type": "file", "url": image_host.url("dummy.pdf"), "mime_type": "application/pdf"}
 
     answer = await model.ainvoke([HumanMessage(content=[QUESTION, block])])

@@ -120,7 +120,7 @@ def test_every_accepted_image_block_reaches_the_model_as_an_image(
 def test_client_side_fetch_sends_the_image_inline(
     real_server: TinyVLMServer, image_host: ImageHost
 ) -> None:
-    model = make_model(real_server, fetch_image_urls=True)
+    model = make_model(real_server, fetch_image_urls=True, image_fetch_allow_private=True)
     answer = model.invoke(_ask({"type": "image", "url": image_host.url("photo.jpg")}))
     assert answer.content == ANS_IMAGE
 

@@ -8,18 +8,9 @@ from typing import TypeVar
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from tests.servers.chat_server import ChatServer
+from tests.support.closing import closed_after_the_test
 
 T = TypeVar("T")
-
-_MADE: list[ChatHuggingFaceVLM] = []
-"""Models :func:`make_model` made in the running test; the root conftest closes them after it
-(in the test's event loop, where their async clients live)."""
-
-
-async def close_made_models() -> None:
-    """Close every model :func:`make_model` made since the last call."""
-    while _MADE:
-        await _MADE.pop().aclose()
 
 
 def make_model(server: ChatServer, **kwargs: object) -> ChatHuggingFaceVLM:
@@ -30,9 +21,7 @@ def make_model(server: ChatServer, **kwargs: object) -> ChatHuggingFaceVLM:
     if server.dialect in ("tgi", "vllm"):
         params["backend"] = server.dialect
     params.update(kwargs)
-    model = ChatHuggingFaceVLM(**params)  # type: ignore[arg-type]
-    _MADE.append(model)
-    return model
+    return closed_after_the_test(ChatHuggingFaceVLM(**params))  # type: ignore[arg-type]
 
 
 def run_in_new_loop(model: ChatHuggingFaceVLM, call: Callable[[], Awaitable[T]]) -> T:

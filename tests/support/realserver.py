@@ -14,6 +14,7 @@ from langchain_tests.integration_tests import chat_models as standard_module
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from tests.realserver.tiny_server import TinyVLMServer
+from tests.support.closing import closed_after_the_test
 
 
 def make_model(server: TinyVLMServer, **kwargs: object) -> ChatHuggingFaceVLM:
@@ -27,7 +28,7 @@ def make_model(server: TinyVLMServer, **kwargs: object) -> ChatHuggingFaceVLM:
         "timeout": 60,
     }
     params.update(kwargs)
-    return ChatHuggingFaceVLM(**params)  # type: ignore[arg-type]
+    return closed_after_the_test(ChatHuggingFaceVLM(**params))  # type: ignore[arg-type]
 
 
 class ImageHost:

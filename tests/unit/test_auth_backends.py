@@ -12,6 +12,7 @@ from huggingface_hub import constants
 from langchain_core.exceptions import ModelAuthenticationError
 from pydantic import SecretStr
 
+from langchain_hf_vlm import ChatHuggingFaceVLM, _request
 from langchain_hf_vlm._auth import bearer_token, request_headers
 from langchain_hf_vlm._backends import (
     DIALECTS,
@@ -379,3 +380,24 @@ def test_every_dialect_is_keyword_built_and_only_the_router_needs_a_token() -> N
     assert {name for name, dialect in DIALECTS.items() if dialect.needs_token} == {"router"}
     with pytest.raises(TypeError):
         Dialect("x")  # type: ignore[call-arg]
+
+
+# ---------------------------------------------------------------- no ambient token over plain HTTP
+
+
+def test_the_ambient_token_never_goes_over_plain_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_ambientSecret123")
+    model = ChatHuggingFaceVLM(model="m", base_url="http://router.huggingface.co/v1")
+    with pytest.raises(MissingTokenError, match="over plain HTTP") as info:
+        model.invoke("hi")
+    assert "hf_ambientSecret123" not in str(info.value)
+    endpoint = ChatHuggingFaceVLM(model="m", base_url="http://x.endpoints.huggingface.cloud")
+    assert "authorization" not in _request.probe_headers(endpoint)
+
+
+def test_an_explicit_key_goes_where_the_user_sends_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    model = ChatHuggingFaceVLM(
+        model="m", base_url="http://router.huggingface.co/v1", api_key=SecretStr("hf_x1")
+    )
+    assert _request.probe_headers(model)["authorization"] == "Bearer hf_x1"

@@ -27,6 +27,7 @@ from langchain_hf_vlm._error_mapping import (
     server_message,
 )
 from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._redaction import Redactor
 from langchain_hf_vlm.errors import (
     APIError,
     AuthenticationError,
@@ -355,3 +356,104 @@ def test_a_server_error_is_caught_as_api_error() -> None:
     with pytest.raises(APIError) as info:
         raise error(500, {"error": "boom"})
     assert type(info.value) is InternalServerError
+
+
+# ---------------------------------------------------------------- llama.cpp, request ids, secrets
+
+LLAMA_CPP_OVERFLOW = {
+    "error": {
+        "code": 400,
+        "message": "request (10027 tokens) exceeds the available context size (2048 tokens), "
+        "try increasing it",
+        "type": "exceed_context_size_error",
+        "n_prompt_tokens": 10027,
+        "n_ctx": 2048,
+    }
+}
+
+
+def test_llama_server_context_overflow() -> None:
+    exc = error(400, LLAMA_CPP_OVERFLOW)
+    assert isinstance(exc, ContextOverflowError)
+    assert isinstance(exc, ContextOverflowError)
+    assert exc.error_type == "exceed_context_size_error"
+    assert "exceeds the available context size (2048 tokens)" in str(exc)
+
+
+def test_context_overflow_by_type_alone() -> None:
+    body = {"error": {"message": "too long", "type": "exceed_context_size_error"}}
+    assert isinstance(error(400, body), ContextOverflowError)
+    openai = {"error": {"message": "nope", "type": "invalid_request_error", "code": None}}
+    assert not isinstance(error(400, openai), ContextOverflowError)
+
+
+@pytest.mark.parametrize(
+    "header", ["x-request-id", "request-id", "x-amzn-requestid", "x-amzn-trace-id", "cf-ray"]
+)
+def test_request_id_from_any_known_header(header: str) -> None:
+    exc = error(503, {"error": "busy"}, {header: "rid-42"})
+    assert exc.request_id == "rid-42"
+    assert str(exc).endswith("(request id rid-42)")
+
+
+SECRET = "hf_EchoedSecretToken1234567890"
+
+
+def echo_error(status: int, body: bytes) -> HuggingFaceVLMHTTPError:
+    request = httpx.Request(
+        "POST", REQUEST_URL, headers={"authorization": f"Bearer {SECRET}", "x-api-key": SECRET}
+    )
+    answer = httpx.Response(status, request=request, content=body, headers={"x-request-id": "r1"})
+    return error_for_response(answer, body, Redactor.from_headers(request.headers))
+
+
+@pytest.mark.parametrize("status", [401, 503, 400, 500])
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(
+            json.dumps({"error": f"Invalid token in header Authorization: Bearer {SECRET}"}),
+            id="tgi",
+        ),
+        pytest.param(
+            json.dumps({"error": {"message": "bad", "headers": {"authorization": SECRET}}}),
+            id="nested",
+        ),
+        pytest.param(f"<pre>Authorization: Bearer {SECRET}</pre>", id="plain"),
+        pytest.param('{"detail": "echo hf\\u005f' + SECRET[3:] + '"}', id="unicode-escaped"),
+    ],
+)
+def test_an_echoed_token_is_redacted_everywhere(status: int, body: str) -> None:
+    exc = echo_error(status, body.encode())
+    seen = [
+        str(exc),
+        repr(exc),
+        str(exc.server_message),
+        exc.response.text,
+        str(exc.response.request.headers),
+        str(exc.response.headers),
+        repr(pickle.loads(pickle.dumps(exc))),
+        str(exc.request_id),
+    ]
+    for text in seen:
+        assert SECRET not in text
+    assert exc.status_code == status
+    assert exc.request_id == "r1"
+
+
+def test_a_redacted_message_says_where_the_token_was() -> None:
+    exc = echo_error(401, json.dumps({"error": f"bad token Bearer {SECRET}"}).encode())
+    assert exc.server_message == "bad token [REDACTED]"
+
+
+def test_the_error_holds_a_detached_decoded_body() -> None:
+    import gzip
+
+    body = gzip.compress(b'{"error": "busy"}')
+    request = httpx.Request("POST", REQUEST_URL)
+    answer = httpx.Response(
+        503, request=request, content=body, headers={"content-encoding": "gzip"}
+    )
+    exc = error_for_response(answer, answer.content)
+    assert exc.response.json() == {"error": "busy"}
+    assert exc.server_message == "busy"

@@ -7,9 +7,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
+from langchain_core.exceptions import ModelError
 from langchain_core.messages import AIMessage, AIMessageChunk
 
 from langchain_hf_vlm._responses import StreamAssembler, chat_result, usage_metadata
+from langchain_hf_vlm.errors import MalformedResponseError
 
 RID = "chatcmpl-42"
 USAGE = {
@@ -111,9 +113,120 @@ def test_null_content_becomes_empty_string() -> None:
     assert answer({"content": None}).content == ""
 
 
-def test_no_choices_is_an_error() -> None:
-    with pytest.raises(ValueError, match="no choices"):
-        chat_result({"id": RID, "choices": []})
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        pytest.param({"id": RID, "choices": []}, "has no choices", id="empty"),
+        pytest.param({"id": RID}, "has no choices", id="missing"),
+        pytest.param({"choices": None}, "has no choices", id="null"),
+        pytest.param({"choices": "text"}, "choices of type str, not a list", id="string"),
+        pytest.param({"choices": {"0": {}}}, "choices of type dict, not a list", id="object"),
+        pytest.param({"choices": [None]}, "choice 0 is null, not an object", id="null-choice"),
+        pytest.param({"choices": ["hi"]}, "choice 0 is str, not an object", id="string-choice"),
+        pytest.param(
+            {"choices": [{"message": "hi"}]}, "choice 0: message is str", id="string-message"
+        ),
+        pytest.param(
+            {"choices": [{"message": {"content": 42}}]},
+            "choice 0: message.content is int, not text",
+            id="number-content",
+        ),
+        pytest.param(
+            {"choices": [{"message": {"content": [1, 2]}}]},
+            "choice 0: message.content is list, not text",
+            id="list-of-numbers-content",
+        ),
+        pytest.param(
+            {"choices": [{"message": {"tool_calls": [None]}}]},
+            r"choice 0: message.tool_calls\[0\] is null, not an object",
+            id="null-tool-call",
+        ),
+        pytest.param(
+            {"choices": [{"message": {"tool_calls": {"a": 1}}}]},
+            "choice 0: message.tool_calls is dict, not a list",
+            id="tool-calls-object",
+        ),
+        pytest.param(
+            {"choices": [{"message": {"tool_calls": [{"function": "f"}]}}]},
+            r"tool_calls\[0\].function is str, not an object",
+            id="string-function",
+        ),
+        pytest.param([1, 2], "answer is list, not an object", id="list-body"),
+    ],
+)
+def test_an_answer_of_the_wrong_shape_is_a_malformed_response(body: Any, problem: str) -> None:
+    with pytest.raises(MalformedResponseError, match=problem) as info:
+        chat_result(body, request_id="req-7")
+    assert isinstance(info.value, ModelError)
+    assert info.value.request_id == "req-7"
+    assert "(request id req-7)" in str(info.value)
+
+
+def test_an_unforeseen_shape_is_a_malformed_response_too() -> None:
+    body = {"choices": [{"message": {"tool_calls": [{"index": [], "function": {"name": 3}}]}}]}
+    with pytest.raises(MalformedResponseError, match="could not be read"):
+        chat_result(body)
+
+
+def test_content_as_a_list_of_blocks_is_kept() -> None:
+    blocks = [{"type": "text", "text": "A cat."}]
+    assert answer({"content": blocks}).content == blocks
+
+
+def test_an_id_that_is_not_text_is_dropped() -> None:
+    body = {"id": 42, "choices": [{"message": {"content": "hi"}, "finish_reason": "stop"}]}
+    message = chat_result(body).generations[0].message
+    assert (message.content, message.id) == ("hi", None)
+
+
+@pytest.mark.parametrize(
+    ("usage", "problem"),
+    [
+        pytest.param({"prompt_tokens": float("inf"), "completion_tokens": 3}, "inf", id="1e400"),
+        pytest.param({"prompt_tokens": float("nan"), "completion_tokens": 3}, "nan", id="nan"),
+        pytest.param({"prompt_tokens": "lots", "completion_tokens": 3}, "'lots'", id="text"),
+        pytest.param({"prompt_tokens": -1, "completion_tokens": 3}, "-1", id="negative"),
+        pytest.param({"prompt_tokens": 1.5, "completion_tokens": 3}, "1.5", id="fraction"),
+        pytest.param({"total_tokens": True}, "True", id="bool"),
+        pytest.param({"prompt_tokens": 10**30}, "1000000", id="huge"),
+        pytest.param("lots", "it is str, not an object", id="usage-text"),
+        pytest.param([1, 2], "it is list, not an object", id="usage-list"),
+    ],
+)
+def test_bad_usage_is_dropped_and_the_answer_kept(usage: Any, problem: str) -> None:
+    body = {
+        "id": RID,
+        "choices": [{"message": {"content": "A cat."}, "finish_reason": "stop"}],
+        "usage": usage,
+    }
+    message = chat_result(body).generations[0].message
+    assert isinstance(message, AIMessage)
+    assert message.content == "A cat."
+    assert message.usage_metadata is None
+    assert message.response_metadata["usage_error"].startswith("usage dropped: ")
+    assert problem in message.response_metadata["usage_error"]
+    chunks = [chunk({"content": "A cat."}, "stop"), {**chunk(choices=False), "usage": usage}]
+    _, merged = stream(chunks)
+    assert merged.content == "A cat."
+    assert merged.usage_metadata is None
+    assert problem in merged.response_metadata["usage_error"]
+
+
+def test_a_bad_usage_detail_is_dropped_and_the_counts_kept() -> None:
+    usage = {
+        "prompt_tokens": 5,
+        "completion_tokens": 7,
+        "total_tokens": 12.0,
+        "prompt_tokens_details": {"cached_tokens": "some"},
+        "completion_tokens_details": "none",
+    }
+    body = {"choices": [{"message": {"content": "hi"}}], "usage": usage}
+    message = chat_result(body).generations[0].message
+    assert isinstance(message, AIMessage)
+    assert message.usage_metadata == {"input_tokens": 5, "output_tokens": 7, "total_tokens": 12}
+    assert message.response_metadata["usage_error"] == (
+        "usage details dropped: prompt_tokens_details.cached_tokens='some' is not a token count"
+    )
 
 
 @pytest.mark.parametrize(
@@ -412,6 +525,33 @@ def test_text_stream_merges_to_one_answer(chunks: list[dict[str, Any]]) -> None:
         assert "model_name" not in message.response_metadata
         assert message.usage_metadata is None
     assert messages[-1].chunk_position == "last"
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        pytest.param(42, "a stream chunk is int, not an object", id="number"),
+        pytest.param([{}], "a stream chunk is list, not an object", id="list"),
+        pytest.param({"choices": [None]}, "choice is null, not an object", id="null-choice"),
+        pytest.param({"choices": ["x"]}, "choice is str, not an object", id="string-choice"),
+        pytest.param({"choices": "x"}, "choices of type str, not a list", id="string-choices"),
+        pytest.param({"choices": [{"delta": "x"}]}, "delta is str, not an object", id="delta"),
+        pytest.param(
+            {"choices": [{"delta": {"content": 42}}]}, "delta.content is int", id="content"
+        ),
+        pytest.param(
+            {"choices": [{"delta": {"tool_calls": [7]}}]},
+            r"delta.tool_calls\[0\] is int",
+            id="tool-call",
+        ),
+    ],
+)
+def test_a_stream_chunk_of_the_wrong_shape_is_a_malformed_response(raw: Any, problem: str) -> None:
+    assembler = StreamAssembler(request_id="req-9")
+    assert assembler.feed(chunk({"content": "Hel"}))
+    with pytest.raises(MalformedResponseError, match=problem) as info:
+        assembler.feed(raw)
+    assert info.value.request_id == "req-9"
 
 
 def test_stream_without_finish_reason_and_usage() -> None:
