@@ -9,7 +9,6 @@ from a local HTTP server on 127.0.0.1 instead.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,7 +19,11 @@ from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm.errors import APIError
 from tests.capabilities import VLMCapabilities
 from tests.realserver.tiny_server import ALT_MODEL_ID, TinyVLMServer
-from tests.support.realserver import ImageHost, serve_standard_suite_images_locally
+from tests.support.realserver import (
+    ClosedModels,
+    ImageHost,
+    serve_standard_suite_images_locally,
+)
 
 pytestmark = pytest.mark.realserver
 
@@ -48,7 +51,7 @@ NO_CONSTRAINED_DECODING = (
 )
 
 
-class TestTinyVLMStandardIntegration(VLMCapabilities, ChatModelIntegrationTests):
+class TestTinyVLMStandardIntegration(ClosedModels, VLMCapabilities, ChatModelIntegrationTests):
     _server: TinyVLMServer
     _images: ImageHost
 
@@ -63,14 +66,6 @@ class TestTinyVLMStandardIntegration(VLMCapabilities, ChatModelIntegrationTests)
     @property
     def chat_model_class(self) -> type[ChatHuggingFaceVLM]:
         return ChatHuggingFaceVLM
-
-    @pytest.fixture
-    async def model(self, request: Any) -> AsyncIterator[BaseChatModel]:
-        """The suite's model, closed in the test's own event loop when the test ends."""
-        extra_init_params = getattr(request, "param", None) or {}
-        params = {**self.standard_chat_model_params, **self.chat_model_params, **extra_init_params}
-        async with ChatHuggingFaceVLM(**params) as model:
-            yield model
 
     @property
     def chat_model_params(self) -> dict[str, Any]:

@@ -19,7 +19,11 @@ from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm.errors import APIError
 from tests.capabilities import VLMCapabilities
 from tests.realserver.tiny_server import ALT_MODEL_ID, TinyVLMServer
-from tests.support.realserver import ImageHost, serve_standard_suite_images_locally
+from tests.support.realserver import (
+    ClosedModels,
+    ImageHost,
+    serve_standard_suite_images_locally,
+)
 
 pytestmark = [pytest.mark.realserver, pytest.mark.vllm]
 
@@ -51,7 +55,7 @@ IMAGE_URL_OFFLINE = (
 )
 
 
-class TestVLLMStandardIntegration(VLMCapabilities, ChatModelIntegrationTests):
+class TestVLLMStandardIntegration(ClosedModels, VLMCapabilities, ChatModelIntegrationTests):
     _server: TinyVLMServer
 
     @pytest.fixture(autouse=True)

@@ -5,16 +5,35 @@ from __future__ import annotations
 import http.server
 import threading
 import types
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from langchain_core.language_models import BaseChatModel
 from langchain_tests.integration_tests import chat_models as standard_module
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from tests.realserver.tiny_server import TinyVLMServer
 from tests.support.closing import closed_after_the_test
+
+
+class ClosedModels:
+    """Mixed into a standard integration suite: its ``model`` fixture closes the model in the
+    test's own event loop when the test ends (an async client left open warns when collected)."""
+
+    @pytest.fixture
+    async def model(self, request: Any) -> AsyncIterator[BaseChatModel]:
+        suite: Any = self  # a ChatModelIntegrationTests: its params are properties there
+        extra_init_params = getattr(request, "param", None) or {}
+        params = {
+            **suite.standard_chat_model_params,
+            **suite.chat_model_params,
+            **extra_init_params,
+        }
+        async with ChatHuggingFaceVLM(**params) as model:
+            yield model
 
 
 def make_model(server: TinyVLMServer, **kwargs: object) -> ChatHuggingFaceVLM:
