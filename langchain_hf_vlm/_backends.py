@@ -21,8 +21,10 @@ Answer side, the tolerant readers (each accepts every shape the supported server
   ``event: error`` frames, JSON spread over several ``data:`` lines.
 - ``_error_mapping``: error bodies from TGI, OpenAI/vLLM, FastAPI (``detail`` lists), plain text;
   context-overflow wordings of each server; ``Retry-After`` as seconds or HTTP date.
-- ``_transport``: an error answered with status 200 as JSON, error events inside a stream,
-  503 bodies that say the model is loading, uvicorn dropping a connection after a 500.
+- ``_transport``: an error answered with status 200 as JSON (where a stream was asked for too),
+  uvicorn dropping a connection after a 500.
+- ``_stream_reader``: error events inside a stream, even beside choices (OpenRouter).
+- ``_retry``: 503 bodies that say the model is loading.
 """
 
 from __future__ import annotations

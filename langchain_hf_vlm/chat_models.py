@@ -32,6 +32,7 @@ from langchain_hf_vlm._media.detect import with_mime_types
 from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._media.text import DEFAULT_MAX_TEXT_BYTES
 from langchain_hf_vlm._messages import to_wire_messages
+from langchain_hf_vlm._probes import aidentify, identify
 from langchain_hf_vlm._profile import PROFILE
 from langchain_hf_vlm._responses import chat_result
 from langchain_hf_vlm._sse import DEFAULT_MAX_EVENT_BYTES
@@ -311,7 +312,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         wire = to_wire_messages(messages)
         self.images.prepare(wire)
         if _request.needs_dialect(self, kwargs):
-            self._endpoint = self.transport.identify(self.endpoint, _request.probe_headers(self))
+            self._endpoint = identify(self.transport, self.endpoint, _request.probe_headers(self))
         return _request.build_request(self, wire, stop, kwargs, stream=stream)
 
     async def _aprepare(
@@ -321,7 +322,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         await self.images.aprepare(wire)
         if _request.needs_dialect(self, kwargs):
             headers = _request.probe_headers(self)
-            self._endpoint = await self.transport.aidentify(self.endpoint, headers)
+            self._endpoint = await aidentify(self.transport, self.endpoint, headers)
         return _request.build_request(self, wire, stop, kwargs, stream=stream)
 
     # ---- the four entry points
