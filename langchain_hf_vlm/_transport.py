@@ -237,8 +237,9 @@ class Transport(Clients):
     def stream(
         self, request: PreparedRequest, on_retry: RetryHook | None = None
     ) -> Generator[StreamItem, None, None]:
-        """Yield :class:`StreamOpened` with the response headers, then a :class:`StreamEvent`
-        per data event, then :class:`StreamDone` if the server sent ``[DONE]``.
+        """Yield :class:`StreamOpened` with the response headers, then a
+        :class:`~._stream_reader.StreamEvent` per data event, then
+        :class:`~._stream_reader.StreamDone` if the server sent ``[DONE]``.
 
         ``[DONE]`` ends the stream at once, whatever the server sends after it. Retries
         happen only before the first event reaches the caller (each attempt yields its own
