@@ -14,15 +14,21 @@ Request side, as data read by the code that needs it (nothing else branches on t
 
 Answer side, the tolerant readers (each accepts every shape the supported servers send):
 
-- ``_responses``: tool-call arguments as JSON text or objects, missing or repeated call ids,
-  TGI's pseudo-tools (``notify_error``, ``no_tool``), reasoning under ``reasoning`` or
-  ``reasoning_content``, usage in a final chunk, on the last content chunk or cumulative.
+- ``_tool_calls``: tool-call arguments as JSON text or objects, missing or repeated call ids,
+  TGI's pseudo-tools (``notify_error``, ``no_tool``).
+- ``_answer_shape``: reasoning under ``reasoning`` or ``reasoning_content``; content as text or
+  a list of blocks.
+- ``_usage``: token counts as integers or integral floats; a wrong count drops the usage only.
+- ``_stream_assembler``: usage in a final chunk, on the last content chunk or cumulative; one
+  call's pieces sent as two entries of one delta (vLLM), ``null`` arguments streamed as text.
 - ``_sse``: ``data:`` with or without the space, ``[DONE]`` or none, keep-alive comments,
   ``event: error`` frames, JSON spread over several ``data:`` lines.
 - ``_error_mapping``: error bodies from TGI, OpenAI/vLLM, FastAPI (``detail`` lists), plain text;
   context-overflow wordings of each server; ``Retry-After`` as seconds or HTTP date.
-- ``_transport``: an error answered with status 200 as JSON, error events inside a stream,
-  503 bodies that say the model is loading, uvicorn dropping a connection after a 500.
+- ``_transport``: an error answered with status 200 as JSON (where a stream was asked for too),
+  uvicorn dropping a connection after a 500.
+- ``_stream_reader``: error events inside a stream, even beside choices (OpenRouter).
+- ``_retry``: 503 bodies that say the model is loading.
 """
 
 from __future__ import annotations

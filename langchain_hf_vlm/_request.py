@@ -1,8 +1,9 @@
-"""The request a model sends: URL, headers (token rule, scale-up), body bytes; the settings
-and LangSmith parameters derived from the model's fields. Pure: no I/O.
+"""The request a model sends: URL, headers (token rule, scale-up), body bytes; the settings,
+transport and LangSmith parameters derived from the model's fields. Pure: no I/O.
 
-Shared by the sync and async entry points, which differ only in how images are prepared and
-how an unknown server is identified (both I/O) before :func:`build_request`.
+Shared by the sync and async entry points (through ``_invoke``), which differ only in how
+images are prepared and how an unknown server is identified (both I/O) before
+:func:`build_request`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import SecretStr
 
 from langchain_hf_vlm._auth import bearer_token, request_headers
 from langchain_hf_vlm._backends import Endpoint, resolve_endpoint
+from langchain_hf_vlm._call import Limits
 from langchain_hf_vlm._media.expand import MediaLimits
 from langchain_hf_vlm._media.pdf import PdfLimits
 from langchain_hf_vlm._media.refs import WireMessages
@@ -24,7 +26,7 @@ from langchain_hf_vlm._media.video import VideoLimits
 from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, body_bytes, build_payload
 from langchain_hf_vlm._providers import check_provider
 from langchain_hf_vlm._responses import MODEL_PROVIDER
-from langchain_hf_vlm._transport import PreparedRequest
+from langchain_hf_vlm._transport import PreparedRequest, Transport
 from langchain_hf_vlm.errors import MissingTokenError
 
 if TYPE_CHECKING:
@@ -164,6 +166,22 @@ def media_limits(llm: ChatHuggingFaceVLM) -> MediaLimits:
             max_bytes=llm.video_max_bytes,
         ),
         text_max_bytes=llm.text_file_max_bytes,
+    )
+
+
+def transport(llm: ChatHuggingFaceVLM) -> Transport:
+    """The model's transport: its clients (none made yet), timeouts, retries and read limits."""
+    return Transport(
+        timeout=llm.timeout,
+        max_retries=llm.max_retries,
+        http_client=llm.http_client,
+        http_async_client=llm.http_async_client,
+        limits=Limits(
+            timeout=llm.timeout,
+            request_timeout=llm.request_timeout,
+            max_response_bytes=llm.max_response_bytes,
+            max_event_bytes=llm.max_stream_event_bytes,
+        ),
     )
 
 

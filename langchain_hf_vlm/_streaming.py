@@ -14,8 +14,8 @@ from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_hf_vlm._error_mapping import request_id
-from langchain_hf_vlm._responses import StreamAssembler
-from langchain_hf_vlm._transport import StreamDone, StreamEvent, StreamItem, StreamOpened
+from langchain_hf_vlm._stream_assembler import StreamAssembler
+from langchain_hf_vlm._stream_reader import StreamDone, StreamEvent, StreamItem, StreamOpened
 from langchain_hf_vlm.errors import IncompleteStreamError
 
 

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import json
-import os
 import sys
 from collections.abc import (
     AsyncGenerator,
@@ -39,9 +37,7 @@ from collections.abc import (
     Sized,
 )
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from langchain_core.exceptions import (
     ModelAPIError,
@@ -51,6 +47,8 @@ from langchain_core.exceptions import (
 )
 from langchain_core.messages import BaseMessage, HumanMessage
 
+from langchain_hf_vlm._batch_io import IMAGE_SUFFIXES as IMAGE_SUFFIXES
+from langchain_hf_vlm._batch_io import JsonlWriter, done_ids, images_in
 from langchain_hf_vlm.errors import MalformedResponseError, ResponseTooLargeError
 from langchain_hf_vlm.images import ImageSource, image_block
 
@@ -58,7 +56,6 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 DEFAULT_PROMPT = "Describe this image in one sentence."
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff"})
 
 ItemInput: TypeAlias = ImageSource | Sequence[BaseMessage]
 """An image source (sent after the prompt) or a ready conversation (sent as it is)."""
@@ -379,96 +376,6 @@ class _Reporter:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
-
-
-# ---- folders and JSONL files: what a command-line run needs
-
-
-def images_in(folder: str | os.PathLike[str]) -> Iterator[tuple[str, Path]]:
-    """The image files under ``folder``, recursively, as ``(relative path, path)`` items.
-
-    Lazy and in a stable order (sorted names, depth first): one folder's listing is in memory
-    at a time, however many files there are. Files are chosen by suffix (PNG, JPEG, GIF,
-    WebP, BMP, TIFF), so an unreadable image still gives a result (with an error).
-    """
-    root = Path(folder)
-
-    def walk(directory: Path) -> Iterator[tuple[str, Path]]:
-        with os.scandir(directory) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
-        for entry in entries:
-            path = directory / entry.name
-            if entry.is_dir():
-                yield from walk(path)
-            elif entry.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
-                yield path.relative_to(root).as_posix(), path
-
-    return walk(root)
-
-
-def done_ids(path: str | os.PathLike[str]) -> set[str]:
-    """The ids that have an answer in a JSONL output of :class:`BatchResult` records.
-
-    Lines recording failures and a last line cut short by a crash do not count, so those items
-    are done again. A missing file gives an empty set.
-    """
-    done: set[str] = set()
-    if not Path(path).exists():
-        return done
-    with Path(path).open(encoding="utf-8") as lines:
-        for line in lines:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict) and isinstance(record.get("answer"), str):
-                done.add(str(record["id"]))
-    return done
-
-
-class JsonlWriter:
-    """Appends results to a JSONL file, one line each, flushed as written.
-
-    A crash loses at most the items in flight. A last line cut short by an earlier crash is
-    ended first, so that it stays one unreadable line (:func:`done_ids` skips it).
-
-    Example:
-        .. code-block:: python
-
-            with JsonlWriter("captions.jsonl") as out:
-                for result in answer_batch(model, images_in("photos/")):
-                    out.write(result)
-    """
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self._file: IO[str] | None = None
-
-    def __enter__(self) -> JsonlWriter:
-        with self.path.open("a+b") as raw:
-            if raw.tell() > 0:
-                raw.seek(-1, os.SEEK_END)
-                if raw.read(1) != b"\n":
-                    raw.write(b"\n")
-        self._file = self.path.open("a", encoding="utf-8")
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-    def write(self, result: BatchResult) -> None:
-        """Append ``result`` as one line."""
-        if self._file is None:
-            raise RuntimeError("JsonlWriter.write outside its `with` block")
-        self._file.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
-        self._file.flush()
 
 
 __all__ = [

@@ -19,24 +19,21 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-from langchain_hf_vlm import _pickling, _request, _structured, _tools
+from langchain_hf_vlm import _invoke, _pickling, _request, _structured, _tools
 from langchain_hf_vlm._auth import token_from_env
 from langchain_hf_vlm._backends import Backend, Endpoint, resolve_endpoint
-from langchain_hf_vlm._call import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT, Limits
+from langchain_hf_vlm._call import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
 from langchain_hf_vlm._callbacks import retry_reporter
-from langchain_hf_vlm._error_mapping import request_id
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._media import pdf, video
 from langchain_hf_vlm._media import settings as media
 from langchain_hf_vlm._media.detect import with_mime_types
 from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._media.text import DEFAULT_MAX_TEXT_BYTES
-from langchain_hf_vlm._messages import to_wire_messages
 from langchain_hf_vlm._profile import PROFILE
-from langchain_hf_vlm._responses import chat_result
 from langchain_hf_vlm._sse import DEFAULT_MAX_EVENT_BYTES
-from langchain_hf_vlm._streaming import astream_chunks, provider_header, stream_chunks
-from langchain_hf_vlm._transport import PreparedRequest, Transport
+from langchain_hf_vlm._streaming import astream_chunks, stream_chunks
+from langchain_hf_vlm._transport import Transport
 
 
 class ChatHuggingFaceVLM(BaseChatModel):
@@ -258,18 +255,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
     def transport(self) -> Transport:
         transport = self._transport
         if transport is None:
-            transport = Transport(
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                http_client=self.http_client,
-                http_async_client=self.http_async_client,
-                limits=Limits(
-                    timeout=self.timeout,
-                    request_timeout=self.request_timeout,
-                    max_response_bytes=self.max_response_bytes,
-                    max_event_bytes=self.max_stream_event_bytes,
-                ),
-            )
+            transport = _request.transport(self)
             self._transport = transport
         return transport
 
@@ -303,27 +289,6 @@ class ChatHuggingFaceVLM(BaseChatModel):
         super().__setstate__(state)
         _pickling.read_own_token(self)
 
-    # ---- the request, shared by sync and async; only image preparation and probes differ
-
-    def _prepare(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Any, *, stream: bool
-    ) -> PreparedRequest:
-        wire = to_wire_messages(messages)
-        self.images.prepare(wire)
-        if _request.needs_dialect(self, kwargs):
-            self._endpoint = self.transport.identify(self.endpoint, _request.probe_headers(self))
-        return _request.build_request(self, wire, stop, kwargs, stream=stream)
-
-    async def _aprepare(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Any, *, stream: bool
-    ) -> PreparedRequest:
-        wire = to_wire_messages(messages)
-        await self.images.aprepare(wire)
-        if _request.needs_dialect(self, kwargs):
-            headers = _request.probe_headers(self)
-            self._endpoint = await self.transport.aidentify(self.endpoint, headers)
-        return _request.build_request(self, wire, stop, kwargs, stream=stream)
-
     # ---- the four entry points
 
     def _generate(
@@ -333,13 +298,8 @@ class ChatHuggingFaceVLM(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = self._prepare(messages, stop, kwargs, stream=False)
-        answer = self.transport.post(request, retry_reporter(run_manager))
-        return chat_result(
-            answer.body,
-            inference_provider=provider_header(answer.headers),
-            request_id=request_id(answer.headers),
-        )
+        request = _invoke.prepare(self, messages, stop, kwargs, stream=False)
+        return _invoke.result(self.transport.post(request, retry_reporter(run_manager)))
 
     async def _agenerate(
         self,
@@ -348,13 +308,8 @@ class ChatHuggingFaceVLM(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = await self._aprepare(messages, stop, kwargs, stream=False)
-        answer = await self.transport.apost(request, retry_reporter(run_manager))
-        return chat_result(
-            answer.body,
-            inference_provider=provider_header(answer.headers),
-            request_id=request_id(answer.headers),
-        )
+        request = await _invoke.aprepare(self, messages, stop, kwargs, stream=False)
+        return _invoke.result(await self.transport.apost(request, retry_reporter(run_manager)))
 
     def _stream(
         self,
@@ -363,7 +318,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        request = self._prepare(messages, stop, kwargs, stream=True)
+        request = _invoke.prepare(self, messages, stop, kwargs, stream=True)
         yield from stream_chunks(self.transport.stream(request, retry_reporter(run_manager)))
 
     async def _astream(
@@ -373,7 +328,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request = await self._aprepare(messages, stop, kwargs, stream=True)
+        request = await _invoke.aprepare(self, messages, stop, kwargs, stream=True)
         async for chunk in astream_chunks(
             self.transport.astream(request, retry_reporter(run_manager))
         ):

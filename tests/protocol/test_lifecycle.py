@@ -13,9 +13,9 @@ import pytest
 from langchain_core.messages import HumanMessage
 from pydantic import SecretStr
 
-from langchain_hf_vlm import ChatHuggingFaceVLM, MissingTokenError
+from langchain_hf_vlm import ChatHuggingFaceVLM, MissingTokenError, _invoke
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._transport import StreamDone, StreamEvent, StreamOpened
+from langchain_hf_vlm._stream_reader import StreamDone, StreamEvent, StreamOpened
 from tests.servers.chat_server import ChatServer, Fault
 from tests.support.loopback import make_model
 
@@ -123,7 +123,7 @@ async def test_no_unclosed_client_warnings(server: ChatServer) -> None:
 
 def test_transport_stream_says_what_it_yields(server: ChatServer) -> None:
     model = make_model(server)
-    request = model._prepare([HumanMessage("hi")], None, {}, stream=True)
+    request = _invoke.prepare(model, [HumanMessage("hi")], None, {}, stream=True)
     items = list(model.transport.stream(request))
     assert isinstance(items[0], StreamOpened)
     assert items[0].headers["content-type"].startswith("text/event-stream")

@@ -10,7 +10,9 @@ import pytest
 from langchain_core.exceptions import ModelError
 from langchain_core.messages import AIMessage, AIMessageChunk
 
-from langchain_hf_vlm._responses import StreamAssembler, chat_result, usage_metadata
+from langchain_hf_vlm._responses import chat_result
+from langchain_hf_vlm._stream_assembler import StreamAssembler
+from langchain_hf_vlm._usage import usage_metadata
 from langchain_hf_vlm.errors import MalformedResponseError
 
 RID = "chatcmpl-42"

@@ -1,0 +1,228 @@
+"""Streamed chat.completion.chunk dicts to LangChain ``ChatGenerationChunk``s. Pure: no I/O.
+
+Usage may come in a final chunk, on the last content chunk, or cumulatively on every chunk; it
+is attached once, to the closing chunk. Tool-call pieces are merged per call index, TGI's
+pseudo-tools become text, and vLLM's ``null`` arguments mean none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_core.messages import AIMessageChunk
+from langchain_core.messages.tool import ToolCallChunk, tool_call_chunk
+from langchain_core.outputs import ChatGenerationChunk
+
+from langchain_hf_vlm._answer_shape import (
+    UNREADABLE,
+    Unreadable,
+    content_of,
+    kind,
+    malformed,
+    objects,
+    reasoning_of,
+    text_or_none,
+)
+from langchain_hf_vlm._responses import MODEL_PROVIDER
+from langchain_hf_vlm._tool_calls import PSEUDO_TOOLS, CallIds, arguments_text, pseudo_tool_text
+from langchain_hf_vlm._usage import read_usage
+
+
+class StreamAssembler:
+    """Turns streamed chat.completion.chunk dicts into ``ChatGenerationChunk``s.
+
+    One chunk is yielded per content or tool-call delta. The finishing chunk (the one with
+    ``finish_reason``) is held back until the stream ends, so that usage reported after it,
+    on it, or cumulatively on every chunk is attached exactly once, to that final chunk.
+    """
+
+    def __init__(
+        self, *, inference_provider: str | None = None, request_id: str | None = None
+    ) -> None:
+        self._provider = inference_provider
+        self._request_id = request_id
+        self._usage: Mapping[str, Any] | None = None
+        self._finish: dict[str, Any] | None = None
+        self._response_id: str | None = None
+        self._model: str | None = None
+        self._fingerprint: str | None = None
+        self._ids: CallIds | None = None
+        self._call_index_ids: dict[int, str] = {}
+        self._named: set[int] = set()
+        self._pseudo: dict[int, list[Any]] = {}
+        self._pseudo_names: dict[int, str] = {}
+        self._args_started: set[int] = set()
+        self._held_args: dict[int, str] = {}
+        self.received_any = False
+
+    def feed(self, chunk: Any) -> list[ChatGenerationChunk]:
+        """Consume one parsed chunk; return the LangChain chunks ready to hand out (a list, not
+        a generator: this runs once per token).
+
+        Raises:
+            MalformedResponseError: the chunk is not a chat.completion.chunk one can read.
+        """
+        try:
+            return self._feed(chunk)
+        except UNREADABLE as exc:
+            raise malformed(exc, self._request_id) from exc
+
+    def _feed(self, chunk: Any) -> list[ChatGenerationChunk]:
+        if not isinstance(chunk, Mapping):
+            raise Unreadable(f"a stream chunk is {kind(chunk)}, not an object")
+        self.received_any = True
+        if chunk.get("usage"):
+            self._usage = chunk["usage"]
+        self._response_id = self._response_id or text_or_none(chunk.get("id"))
+        self._model = chunk.get("model") or self._model
+        self._fingerprint = chunk.get("system_fingerprint") or self._fingerprint
+        choices = chunk.get("choices") or ()
+        if not isinstance(choices, (list, tuple)):
+            raise Unreadable(f"a stream chunk has choices of type {kind(choices)}, not a list")
+        ready = []
+        for choice in choices:
+            if not isinstance(choice, Mapping):
+                raise Unreadable(f"a stream chunk's choice is {kind(choice)}, not an object")
+            if choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            if not isinstance(delta, Mapping):
+                raise Unreadable(f"a stream chunk's delta is {kind(delta)}, not an object")
+            message = self._delta_message(delta)
+            finish_reason = choice.get("finish_reason")
+            if finish_reason is not None:
+                self._finish = {"finish_reason": finish_reason, "logprobs": choice.get("logprobs")}
+            if message is None:
+                continue
+            info = {"logprobs": choice["logprobs"]} if choice.get("logprobs") else None
+            ready.append(ChatGenerationChunk(message=message, generation_info=info))
+        return ready
+
+    @property
+    def finished(self) -> bool:
+        """Whether the server reported a finish reason."""
+        return self._finish is not None
+
+    def final(self) -> ChatGenerationChunk:
+        """The closing chunk: finish reason, model name, usage, and any pseudo-tool text.
+
+        Raises:
+            MalformedResponseError: what was assembled cannot make a message.
+        """
+        try:
+            return self._final()
+        except UNREADABLE as exc:
+            raise malformed(exc, self._request_id) from exc
+
+    def _final(self) -> ChatGenerationChunk:
+        usage, usage_error = read_usage(self._usage)
+        metadata: dict[str, Any] = {
+            "model_name": self._model,
+            "finish_reason": (self._finish or {}).get("finish_reason"),
+            "id": self._response_id,
+            "system_fingerprint": self._fingerprint,
+            "model_provider": MODEL_PROVIDER,
+        }
+        if self._provider:
+            metadata["inference_provider"] = self._provider
+        if usage_error:
+            metadata["usage_error"] = usage_error
+        content = "\n".join(
+            pseudo_tool_text(self._pseudo_names[i], "".join(map(arguments_text, parts)))
+            for i, parts in sorted(self._pseudo.items())
+        )
+        not_null = [
+            tool_call_chunk(name=None, args=text, id=None, index=index)
+            for index, text in self._held_args.items()
+            if text.strip() not in ("", "null")
+        ]
+        message = AIMessageChunk(
+            content=content,
+            id=self._response_id,
+            response_metadata=metadata,
+            usage_metadata=usage,
+            chunk_position="last",
+            tool_call_chunks=not_null,
+        )
+        info: dict[str, Any] = {"finish_reason": metadata["finish_reason"]}
+        if self._finish and self._finish.get("logprobs") is not None:
+            info["logprobs"] = self._finish["logprobs"]
+        return ChatGenerationChunk(message=message, generation_info=info)
+
+    def _delta_message(self, delta: Mapping[str, Any]) -> AIMessageChunk | None:
+        content = delta.get("content") or ""
+        if content.__class__ is not str:
+            content = content_of(content, "a stream chunk's delta.content")
+        reasoning = reasoning_of(delta)
+        raw_calls = delta.get("tool_calls")
+        tool_chunks = (
+            self._tool_call_chunks(objects(raw_calls, "a stream chunk's delta.tool_calls"))
+            if raw_calls
+            else []
+        )
+        if not content and not reasoning and not tool_chunks:
+            return None
+        # Most chunks carry text only: fields left at their defaults cost nothing to validate,
+        # which matters at thousands of chunks per answer.
+        optional: dict[str, Any] = {}
+        if reasoning:
+            optional["additional_kwargs"] = {"reasoning_content": reasoning}
+        if tool_chunks:
+            optional["tool_call_chunks"] = tool_chunks
+        return AIMessageChunk(
+            content=content,
+            id=self._response_id,
+            response_metadata={"model_provider": MODEL_PROVIDER},
+            **optional,
+        )
+
+    def _tool_call_chunks(self, raw_calls: list[Mapping[str, Any]]) -> list[ToolCallChunk]:
+        # One chunk per call index: vLLM 0.32 sends a call's name and its whole arguments as
+        # two entries with the same index in one delta, which LangChain would keep apart.
+        chunks: dict[int, ToolCallChunk] = {}
+        for position, raw in enumerate(raw_calls):
+            index = raw.get("index", position)
+            function = raw.get("function") or {}
+            name = function.get("name")
+            if name in PSEUDO_TOOLS or index in self._pseudo:
+                self._pseudo_names.setdefault(index, name or "")
+                self._pseudo.setdefault(index, []).append(function.get("arguments"))
+                continue
+            call_id: str | None = None
+            if index not in self._call_index_ids:
+                if self._ids is None:
+                    self._ids = CallIds(self._response_id)
+                call_id = self._ids.assign(raw.get("id"), index)
+                self._call_index_ids[index] = call_id
+            if name and index not in self._named:
+                self._named.add(index)
+            else:
+                name = None
+            args = self._unless_null(index, arguments_text(function.get("arguments")))
+            same = chunks.get(index)
+            if same is None:
+                chunks[index] = tool_call_chunk(
+                    name=name, args=args or None, id=call_id, index=index
+                )
+            else:
+                same["name"] = same["name"] or name
+                same["args"] = ((same["args"] or "") + args) or None
+        return list(chunks.values())
+
+    def _unless_null(self, index: int, text: str) -> str:
+        """A call's arguments text, held back while it may still be ``null``.
+
+        vLLM's hermes parser streams a model's ``"arguments": null`` as the text ``null``;
+        like the non-streamed answer (and langchain-core's ``parse_tool_call``) that means no
+        arguments. Held text that turns out to be something else goes out with the next piece,
+        or with the final chunk (``final``) if the stream ends first.
+        """
+        if index in self._args_started or not text:
+            return text
+        held = self._held_args.pop(index, "") + text
+        if "null".startswith(held.strip()):
+            self._held_args[index] = held
+            return ""
+        self._args_started.add(index)
+        return held
