@@ -293,11 +293,20 @@ def _normalized_data_uri(uri: str) -> str:
     header, sep, data = uri.partition(",")
     if not sep or not header.endswith(";base64"):
         raise ValueError("an image data URI must look like data:<mime>;base64,<data>")
-    mime = header[len("data:") : -len(";base64")].split(";", 1)[0].strip().lower()
-    return _from_data(data, mime or None)
+    given = header[len("data:") : -len(";base64")]
+    mime, text = _checked_data(data, given.split(";", 1)[0].strip().lower() or None)
+    if text is data and given == mime:
+        return uri  # already normalized: no copy of what may be megabytes of base64
+    return f"data:{mime};base64,{text}"
 
 
 def _from_data(data: Any, mime_type: Any) -> str:
+    mime, text = _checked_data(data, mime_type)
+    return f"data:{mime};base64,{text}"
+
+
+def _checked_data(data: Any, mime_type: Any) -> tuple[str, str]:
+    """The image mime type and compact base64 text of image data given as bytes or base64."""
     if isinstance(data, bytes):
         text = base64.b64encode(data).decode("ascii")
         sniffed = sniff_image_mime(data)
@@ -317,4 +326,4 @@ def _from_data(data: Any, mime_type: Any) -> str:
         )
     if not _IMAGE_MIME.fullmatch(mime):
         raise ValueError(f"mime type {mime!r} is not an image type")
-    return f"data:{mime};base64,{text}"
+    return mime, text

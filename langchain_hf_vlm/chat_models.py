@@ -217,6 +217,13 @@ class ChatHuggingFaceVLM(BaseChatModel):
     def lc_secrets(self) -> dict[str, str]:
         return {"api_key": "HF_TOKEN"}
 
+    def _get_invocation_params(
+        self, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        # BaseChatModel builds the same dict through its deprecated dict(), inside a block that
+        # silences the deprecation warning: a few µs on every call for nothing this class needs.
+        return {**self.asdict(), "stop": stop, **kwargs}
+
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         return _request.ls_params(self, stop, kwargs)
 
@@ -231,12 +238,17 @@ class ChatHuggingFaceVLM(BaseChatModel):
 
     # ---- live parts, made on first use (and again after unpickling)
 
+    def _live(self, name: str) -> Any:
+        """A private attribute's value, read straight from pydantic's dict of them."""
+        private = self.__pydantic_private__
+        return None if private is None else private.get(name)
+
     @property
     def endpoint(self) -> Endpoint:
         """Where requests go: URL, dialect, and whether it is a Hugging Face host."""
-        # Read once: a pydantic private attribute costs a failed lookup and __getattr__ (~2 µs)
-        # on every access, and this runs several times per request (so do images, transport).
-        endpoint = self._endpoint
+        # Read from the private dict: ``self._endpoint`` costs a failed lookup and pydantic's
+        # __getattr__ (~2 µs), and this runs several times per request (so do images, transport).
+        endpoint: Endpoint | None = self._live("_endpoint")
         if endpoint is None:
             endpoint = resolve_endpoint(self.base_url, self.backend, self.wait_for_scale_up)
             self._endpoint = endpoint
@@ -245,7 +257,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
     @property
     def images(self) -> ImagePipeline:
         """The image pipeline: sizing, re-encoding, URL fetching and the request size guard."""
-        images = self._images
+        images: ImagePipeline | None = self._live("_images")
         if images is None:
             images = ImagePipeline(_request.image_settings(self), _request.media_limits(self))
             self._images = images
@@ -253,7 +265,7 @@ class ChatHuggingFaceVLM(BaseChatModel):
 
     @property
     def transport(self) -> Transport:
-        transport = self._transport
+        transport: Transport | None = self._live("_transport")
         if transport is None:
             transport = _request.transport(self)
             self._transport = transport

@@ -84,6 +84,16 @@ IMAGE_CASES = [
         id="openai-data-uri-normalised",
     ),
     pytest.param(
+        {"type": "image_url", "image_url": "data:Image/Png;base64," + b64(PNG)},
+        {"url": data_uri("image/png", PNG)},
+        id="openai-data-uri-mime-case-only",
+    ),
+    pytest.param(
+        {"type": "image_url", "image_url": "data:image/png;name=x.png;base64," + b64(PNG)},
+        {"url": data_uri("image/png", PNG)},
+        id="openai-data-uri-mime-parameters",
+    ),
+    pytest.param(
         {"type": "image_url", "image_url": "data:;base64," + b64(JPEG)},
         {"url": data_uri("image/jpeg", JPEG)},
         id="openai-data-uri-no-mime-sniffed",
