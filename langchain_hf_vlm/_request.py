@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import LangSmithParams
 from pydantic import SecretStr
+from pydantic.fields import FieldInfo
 
 from langchain_hf_vlm._auth import bearer_token, request_headers
 from langchain_hf_vlm._backends import Endpoint, resolve_endpoint
@@ -31,6 +32,21 @@ from langchain_hf_vlm.errors import MissingTokenError
 
 if TYPE_CHECKING:
     from langchain_hf_vlm.chat_models import ChatHuggingFaceVLM
+
+
+def refuse_unknown_arguments(fields: Mapping[str, FieldInfo], values: Any) -> Any:
+    """``values`` unchanged; raises ValueError naming any argument that is no field (pydantic
+    would drop it silently: a misspelt ``max_token=`` must not be ignored)."""
+    if not isinstance(values, Mapping):
+        return values
+    known = set(fields) | {info.alias for info in fields.values() if info.alias}
+    unknown = sorted(str(name) for name in values if name not in known)
+    if unknown:
+        raise ValueError(
+            f"ChatHuggingFaceVLM got unknown arguments {unknown}; other request parameters "
+            "go in extra_body={...}, headers in default_headers"
+        )
+    return values
 
 
 def checked_endpoint(llm: ChatHuggingFaceVLM) -> Endpoint:

@@ -190,6 +190,11 @@ class ChatHuggingFaceVLM(BaseChatModel):
     _endpoint: Endpoint | None = PrivateAttr(default=None)
     _images: ImagePipeline | None = PrivateAttr(default=None)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_unknown_arguments(cls, values: Any) -> Any:
+        return _request.refuse_unknown_arguments(cls.model_fields, values)
+
     @model_validator(mode="after")
     def _check_combinations(self) -> ChatHuggingFaceVLM:
         self._endpoint = _request.checked_endpoint(self)

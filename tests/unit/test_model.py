@@ -108,6 +108,15 @@ def test_out_of_range_fields_are_refused_by_name(field: str, value: int, rule: s
         ChatHuggingFaceVLM(model="m", **fields)
 
 
+def test_unknown_arguments_are_refused_by_name() -> None:
+    # pydantic would drop them silently: a misspelt field or a request parameter meant for
+    # extra_body must not vanish
+    with pytest.raises(ValidationError, match=r"unknown arguments \['max_token', 'top_k'\]"):
+        ChatHuggingFaceVLM(model="m", max_token=5, top_k=3)  # type: ignore[call-arg]
+    model = ChatHuggingFaceVLM(model="m", max_tokens=5, extra_body={"top_k": 3})
+    assert (model.model, model.max_tokens, model.extra_body) == ("m", 5, {"top_k": 3})
+
+
 def test_without_hubs_provider_list_providers_go_unchecked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
