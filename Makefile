@@ -69,7 +69,7 @@ $(PY313_VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 ray: .venv-ray/.installed ## Ray Data tier in .venv-ray (each test with a timeout)
-	.venv-ray/bin/pytest tests/ray -q --timeout=300
+	.venv-ray/bin/pytest tests/ray -q --timeout=900
 
 # transformers serve with the tiny test VLM. torch is pinned: the CPU wheel (never unpinned).
 $(SERVE_VENV)/.installed:
