@@ -7,10 +7,9 @@ from __future__ import annotations
 import base64
 import copy
 import io
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import pytest
@@ -26,6 +25,7 @@ from langchain_hf_vlm.documents import document_block, video_block
 from tests.media import Page, encrypted_pdf, pdf, scanned_page, text_pdf, video
 from tests.pngs import tiny_png
 from tests.servers.chat_server import ChatServer
+from tests.support.http_host import serving
 from tests.support.loopback import make_model
 
 PDF = text_pdf(3)
@@ -67,13 +67,8 @@ ROUTES = {
 
 @pytest.fixture(scope="module")
 def host() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), DocumentHost)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(DocumentHost) as url:
+        yield url
 
 
 Call = Callable[[ChatHuggingFaceVLM, list[BaseMessage]], object]

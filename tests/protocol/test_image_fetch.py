@@ -14,11 +14,10 @@ import json
 import random
 import select
 import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import pytest
@@ -31,6 +30,7 @@ from langchain_hf_vlm._media.refs import WireMessages, json_bytes
 from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._messages import to_wire_messages
 from tests.servers.chat_server import ChatServer
+from tests.support.http_host import serving
 from tests.support.loopback import make_model
 from tests.support.polling import eventually
 
@@ -144,13 +144,8 @@ ROUTES: dict[str, Callable[[ImageHost], None]] = {
 
 @pytest.fixture(scope="module")
 def image_host() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ImageHost)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(ImageHost) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
