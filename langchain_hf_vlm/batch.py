@@ -228,10 +228,12 @@ async def aiter_answers(
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
     source = iter(items)
     in_flight: set[asyncio.Task[BatchResult]] = set()
+    ready: list[asyncio.Task[BatchResult]] = []
+    """Finished, not yet yielded: they hold their slots (asyncio.wait may return several)."""
     report = _Reporter(progress, items)
 
     def refill() -> None:
-        while len(in_flight) < concurrency:
+        while len(in_flight) + len(ready) < concurrency:
             try:
                 item_id, item = next(source)
             except StopIteration:
@@ -245,14 +247,15 @@ async def aiter_answers(
 
     try:
         refill()
-        while in_flight:
-            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            in_flight.difference_update(done)
-            refill()
-            for task in done:
-                result = task.result()
-                report(result)
-                yield result
+        while in_flight or ready:
+            if not ready:
+                done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                in_flight.difference_update(done)
+                ready.extend(done)
+            result = ready.pop().result()
+            refill()  # the slot of the result about to be yielded is free
+            report(result)
+            yield result
     finally:
         for task in in_flight:
             task.cancel()
