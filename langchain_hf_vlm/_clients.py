@@ -12,6 +12,7 @@ import asyncio
 import threading
 import weakref
 
+from langchain_hf_vlm import _direct
 from langchain_hf_vlm._deadline import obey_deadlines
 from langchain_hf_vlm._http import httpx
 
@@ -29,7 +30,11 @@ class Clients:
     ) -> None:
         self._at_socket: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
         """The clients made here, whose sockets obey the deadline."""
+        self._direct: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
+        """The clients made here whose requests go straight to their transport (``_direct``)."""
         self._request_timeout = httpx.Timeout(timeout)
+        self._timeout_extension = self._request_timeout.as_dict()
+        self._urls: dict[str, httpx.URL] = {}
         self._limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
@@ -47,8 +52,7 @@ class Clients:
         with self._lock:
             if self._client is None:
                 self._client = httpx.Client(timeout=self._request_timeout, limits=self._limits)
-                if obey_deadlines(self._client):
-                    self._at_socket.add(self._client)
+                self._own(self._client)
                 # A model dropped without close() does not leave its sockets to the collector
                 # (which warns "unclosed socket"); async clients need aclose() in their loop.
                 weakref.finalize(self, self._client.close)
@@ -62,10 +66,26 @@ class Clients:
             client = self._async_clients.get(loop)
             if client is None:
                 client = httpx.AsyncClient(timeout=self._request_timeout, limits=self._limits)
-                if obey_deadlines(client):
-                    self._at_socket.add(client)
+                self._own(client)
                 self._async_clients[loop] = client
             return client
+
+    def _own(self, client: httpx.Client | httpx.AsyncClient) -> None:
+        """A client made here: its sockets obey the deadline and its requests go straight to
+        its transport, where the HTTP library allows."""
+        if obey_deadlines(client):
+            self._at_socket.add(client)
+        if _direct.supports(client):
+            self._direct.add(client)
+
+    def url(self, url: str) -> httpx.URL:
+        """``url`` parsed once (a model sends to one URL, and probes to a few more)."""
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= 16:
+                self._urls.clear()
+            parsed = self._urls[url] = httpx.URL(url)
+        return parsed
 
     def close(self) -> None:
         """Close the sync client the package made (a user's client is left open)."""

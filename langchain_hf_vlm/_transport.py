@@ -32,6 +32,7 @@ from typing import Any
 import anyio
 from langchain_core.exceptions import ModelError
 
+from langchain_hf_vlm import _direct
 from langchain_hf_vlm._backends import ScaleUpPolicy
 from langchain_hf_vlm._call import DRAIN_BYTES, DRAIN_SECONDS, MAX_REDIRECTS, Call, Limits
 from langchain_hf_vlm._clients import Clients
@@ -133,7 +134,14 @@ class Transport(Clients):
             at_socket=client in self._at_socket,
         )
 
-    def _outgoing(self, client: httpx.Client | httpx.AsyncClient, request: PreparedRequest) -> Any:
+    def _outgoing(
+        self, client: httpx.Client | httpx.AsyncClient, request: PreparedRequest, straight: bool
+    ) -> Any:
+        if straight:
+            url = self.url(request.url)
+            return _direct.build(
+                client, url, request.headers, request.body, self._timeout_extension
+            )
         return client.build_request(
             "POST",
             request.url,
@@ -145,9 +153,13 @@ class Transport(Clients):
     def _send(self, client: httpx.Client, request: PreparedRequest, call: Call) -> httpx.Response:
         """Send ``request``, following redirects here: each redirect body is read only in
         part, and a redirect loop is an error that has the status and request id."""
-        outgoing = self._outgoing(client, request)
+        straight = client in self._direct
+        outgoing = self._outgoing(client, request, straight)
         for _ in range(MAX_REDIRECTS + 1):
-            response = client.send(outgoing, stream=True, follow_redirects=False)
+            if straight:
+                response = _direct.send(client, outgoing)
+            else:
+                response = client.send(outgoing, stream=True, follow_redirects=False)
             if response.next_request is None:
                 return response
             with contextlib.closing(response):
@@ -159,10 +171,14 @@ class Transport(Clients):
         self, client: httpx.AsyncClient, request: PreparedRequest, call: Call
     ) -> httpx.Response:
         """Async twin of :meth:`_send`."""
-        outgoing = self._outgoing(client, request)
+        straight = client in self._direct
+        outgoing = self._outgoing(client, request, straight)
         for _ in range(MAX_REDIRECTS + 1):
             with timer(call):
-                response = await client.send(outgoing, stream=True, follow_redirects=False)
+                if straight:
+                    response = await _direct.asend(client, outgoing)
+                else:
+                    response = await client.send(outgoing, stream=True, follow_redirects=False)
             if response.next_request is None:
                 return response
             try:
