@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from langchain_hf_vlm._sockets import wrap_network_backend
@@ -123,10 +123,13 @@ def _clamp(timeout: float | None) -> float | None:
 class _DeadlineStream:
     """A network stream whose every wait ends by the current deadline."""
 
-    __slots__ = ("_stream",)
+    __slots__ = ("_stream", "get_extra_info")
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
+        self.get_extra_info: Callable[[str], Any] = stream.get_extra_info
+        """The stream's own (no frame of ours: the pool asks every idle connection whether
+        it is readable, for every request)."""
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         data: bytes = self._stream.read(max_bytes, _clamp(timeout))
@@ -145,17 +148,17 @@ class _DeadlineStream:
             self._stream.start_tls(ssl_context, server_hostname, _clamp(timeout))
         )
 
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
 
 class _AsyncDeadlineStream:
     """Async twin of :class:`_DeadlineStream`."""
 
-    __slots__ = ("_stream",)
+    __slots__ = ("_stream", "get_extra_info")
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
+        self.get_extra_info: Callable[[str], Any] = stream.get_extra_info
+        """The stream's own (no frame of ours: the pool asks every idle connection whether
+        it is readable, for every request)."""
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         data: bytes = await self._stream.read(max_bytes, _clamp(timeout))
@@ -172,9 +175,6 @@ class _AsyncDeadlineStream:
     ) -> _AsyncDeadlineStream:
         stream = await self._stream.start_tls(ssl_context, server_hostname, _clamp(timeout))
         return _AsyncDeadlineStream(stream)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
 
 
 class DeadlineBackend:
