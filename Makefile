@@ -141,11 +141,13 @@ bench: $(VENV)/.installed ## the benchmarks (ratios measured in one run)
 	$(VENV)/bin/python benchmarks/images.py
 	$(VENV)/bin/python benchmarks/documents.py
 	$(VENV)/bin/python benchmarks/run.py
+	$(VENV)/bin/python benchmarks/per_request.py
 	$(VENV)/bin/python benchmarks/batch.py
 	$(VENV)/bin/python benchmarks/batch_photos.py
 
 bench-quick: $(VENV)/.installed ## a smoke run of the benchmarks
 	$(VENV)/bin/python benchmarks/run.py --quick
+	$(VENV)/bin/python benchmarks/per_request.py --rounds 2 --requests 100
 	$(VENV)/bin/python benchmarks/batch.py --quick
 	$(VENV)/bin/python benchmarks/batch_photos.py --quick
 

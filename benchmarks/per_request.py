@@ -4,15 +4,20 @@ At concurrency 32 against the loopback server the client's event loop is the bot
 the async row of ``run.py`` measures the client's CPU per request, blurred by the scheduler and
 by the server sharing the machine's two cores. This script measures that cost directly: the
 client process's CPU time (``time.process_time``; the server runs in its own process) per
-request of ``run.py`` (a question and an 8x8 PNG), sent as ``run.py`` sends them (``--concurrency``
-at a time, 32 by default), median over interleaved rounds. The server's CPU is not counted, so
-the figure moves much less with the machine's load than requests per second do.
+``ainvoke`` of ``run.py``'s request (a question and an 8x8 PNG), median and minimum over
+interleaved rounds.
+
+``--concurrency 1`` (the default) sends one request at a time: each costs one write, one wait
+and one read, so the figure is the per-request cost alone and repeats within a few percent.
+``--concurrency 32`` sends as ``run.py`` does; the figure then also depends on how many answers
+one wake-up of the event loop finds ready, that is on the server's speed, and on a busy
+2-core machine some rounds come out twice as high for every contender alike.
 
 Contenders as in ``run.py``: ``floor (httpx)``, ``lc-core minimum``, ``ours``.
 
-Run: ``python benchmarks/per_request.py [--rounds 9] [--requests 2000] [--concurrency 32]
-[--profile]`` (``--profile``: cProfile of ours, top functions by own and cumulative time).
-Asserts nothing.
+Run: ``python benchmarks/per_request.py [--rounds 9] [--requests 1000] [--concurrency 1]
+[--profile [CONTENDER]]`` (``--profile``: cProfile of one contender, ours by default: top
+functions by own and cumulative time, and a ``.prof`` file). Asserts nothing.
 """
 
 from __future__ import annotations
@@ -86,8 +91,8 @@ def profile(url: str, requests: int, concurrency: int, name: str) -> None:
 def cli() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument(
         "--profile", nargs="?", const="ours", default=None, help="contender to profile (ours)"
     )
