@@ -18,6 +18,10 @@ microseconds, what the client would have done that matters:
 - httpx's ``HTTP Request: ...`` log line, when its logger is enabled;
 - a network error names its request.
 
+Left out: ``response.elapsed`` (the client sets it through one more generator layer per chunk
+read; nothing here reads it, and errors carry a detached copy of the response) and the request
+and response event hooks, which only a user's client can have.
+
 A client the user hands in goes through its own ``send`` (their auth, hooks and mounts); so does
 any client of an HTTP library without these seams (:func:`supports`).
 """
