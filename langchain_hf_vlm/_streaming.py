@@ -34,6 +34,11 @@ class StreamSession:
         """The server ended the stream with ``[DONE]``."""
 
     def feed(self, item: StreamItem) -> list[ChatGenerationChunk]:
+        if item.__class__ is StreamEvent:  # one per token: before the match's class checks
+            assert self.assembler is not None, "the transport opens a stream before events"
+            chunks = self.assembler.feed(item.payload)
+            self.delivered += chunks
+            return chunks
         match item:
             case StreamOpened(headers=headers):
                 if self.assembler is None:
