@@ -34,12 +34,12 @@ class StreamSession:
         """The server ended the stream with ``[DONE]``."""
 
     def feed(self, item: StreamItem) -> list[ChatGenerationChunk]:
-        if item.__class__ is StreamEvent:  # one per token: before the match's class checks
-            assert self.assembler is not None, "the transport opens a stream before events"
-            chunks = self.assembler.feed(item.payload)
-            self.delivered += chunks
-            return chunks
         match item:
+            case StreamEvent(payload=payload):  # one per token: the first case tried
+                assert self.assembler is not None, "the transport opens a stream before events"
+                chunks = self.assembler.feed(payload)
+                self.delivered += chunks
+                return chunks
             case StreamOpened(headers=headers):
                 if self.assembler is None:
                     self.assembler = StreamAssembler(
@@ -47,11 +47,6 @@ class StreamSession:
                         request_id=request_id(headers),
                     )
                 return []
-            case StreamEvent(payload=payload):
-                assert self.assembler is not None, "the transport opens a stream before events"
-                chunks = self.assembler.feed(payload)
-                self.delivered += chunks
-                return chunks
             case StreamDone():
                 self.done = True
                 return []
