@@ -21,14 +21,14 @@ Answer side, the tolerant readers (each accepts every shape the supported server
 - ``_usage``: token counts as integers or integral floats; a wrong count drops the usage only.
 - ``_stream_assembler``: usage in a final chunk, on the last content chunk or cumulative; one
   call's pieces sent as two entries of one delta (vLLM), ``null`` arguments streamed as text.
-- ``_sse``: ``data:`` with or without the space, ``[DONE]`` or none, keep-alive comments,
+- ``_wire.sse``: ``data:`` with or without the space, ``[DONE]`` or none, keep-alive comments,
   ``event: error`` frames, JSON spread over several ``data:`` lines.
-- ``_error_mapping``: error bodies from TGI, OpenAI/vLLM, FastAPI (``detail`` lists), plain text;
+- ``_wire.failures``: error bodies from TGI, OpenAI/vLLM, FastAPI (``detail`` lists), plain text;
   context-overflow wordings of each server; ``Retry-After`` as seconds or HTTP date.
-- ``_transport``: an error answered with status 200 as JSON (where a stream was asked for too),
+- ``_wire.sender``: an error answered with status 200 as JSON (where a stream was asked for too),
   uvicorn dropping a connection after a 500.
-- ``_stream_reader``: error events inside a stream, even beside choices (OpenRouter).
-- ``_retry``: 503 bodies that say the model is loading.
+- ``_wire.stream_items``: error events inside a stream, even beside choices (OpenRouter).
+- ``_wire.retry``: 503 bodies that say the model is loading.
 """
 
 from __future__ import annotations

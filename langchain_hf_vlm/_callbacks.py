@@ -9,7 +9,7 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.exceptions import ModelError
 from tenacity import Future, RetryCallState  # the shape LangChain callbacks expect
 
-from langchain_hf_vlm._transport import RetryHook
+from langchain_hf_vlm._wire.sender import RetryHook
 
 
 def _state(error: ModelError, delay: float, attempt: int) -> RetryCallState:

@@ -16,12 +16,12 @@ from pydantic import ConfigDict, Field, SecretStr, model_validator
 from langchain_hf_vlm import _request
 from langchain_hf_vlm._auth import token_from_env
 from langchain_hf_vlm._backends import Backend
-from langchain_hf_vlm._call import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
+from langchain_hf_vlm._wire.policy import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._media import pdf, video
 from langchain_hf_vlm._media import settings as media
 from langchain_hf_vlm._media.text import DEFAULT_MAX_TEXT_BYTES
-from langchain_hf_vlm._sse import DEFAULT_MAX_EVENT_BYTES
+from langchain_hf_vlm._wire.sse import DEFAULT_MAX_EVENT_BYTES
 
 
 class ChatHuggingFaceVLMFields(BaseChatModel):

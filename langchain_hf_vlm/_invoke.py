@@ -14,12 +14,12 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
 from langchain_hf_vlm import _request
-from langchain_hf_vlm._error_mapping import request_id
+from langchain_hf_vlm._wire.failures import request_id
 from langchain_hf_vlm._messages import to_wire_messages
 from langchain_hf_vlm._probes import aidentify, identify
 from langchain_hf_vlm._responses import chat_result
 from langchain_hf_vlm._streaming import provider_header
-from langchain_hf_vlm._transport import Answer, PreparedRequest
+from langchain_hf_vlm._wire.sender import Answer, PreparedRequest
 
 if TYPE_CHECKING:
     from langchain_hf_vlm.chat_models import ChatHuggingFaceVLM

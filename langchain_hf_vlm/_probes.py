@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from langchain_hf_vlm._backends import FINGERPRINTS, Endpoint, ScaleUpPolicy
-from langchain_hf_vlm._call import Call, Limits
-from langchain_hf_vlm._clients import Clients
-from langchain_hf_vlm._json import loads
-from langchain_hf_vlm._reads import FAILURES, aread, read, timer
+from langchain_hf_vlm._wire.policy import Call, Limits
+from langchain_hf_vlm._wire.clients import Clients
+from langchain_hf_vlm._wire.json_limits import loads
+from langchain_hf_vlm._wire.reads import FAILURES, aread, read, timer
 
 _PROBE_TIMEOUT = 5.0
 _PROBE_BYTES = 1024 * 1024

@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 
 from langchain_hf_vlm._auth import bearer_token, request_headers
 from langchain_hf_vlm._backends import Endpoint, resolve_endpoint
-from langchain_hf_vlm._call import Limits
+from langchain_hf_vlm._wire.policy import Limits
 from langchain_hf_vlm._media.expand import MediaLimits
 from langchain_hf_vlm._media.pdf import PdfLimits
 from langchain_hf_vlm._media.refs import WireMessages
@@ -27,7 +27,7 @@ from langchain_hf_vlm._media.video import VideoLimits
 from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, body_bytes, build_payload
 from langchain_hf_vlm._providers import check_provider
 from langchain_hf_vlm._responses import MODEL_PROVIDER
-from langchain_hf_vlm._transport import PreparedRequest, Transport
+from langchain_hf_vlm._wire.sender import PreparedRequest, Transport
 from langchain_hf_vlm.errors import MissingTokenError
 
 if TYPE_CHECKING:

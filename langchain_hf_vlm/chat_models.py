@@ -28,7 +28,7 @@ from langchain_hf_vlm._media.detect import with_mime_types
 from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._profile import PROFILE
 from langchain_hf_vlm._streaming import astream_chunks, stream_chunks
-from langchain_hf_vlm._transport import Transport
+from langchain_hf_vlm._wire.sender import Transport
 
 
 class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):

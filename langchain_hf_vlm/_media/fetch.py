@@ -1,6 +1,6 @@
 """Downloading image URLs on the client (``fetch_urls``), and document and video URLs
 (always: no chat-completion server reads them): limits, timeouts, redirects, and public
-addresses only unless ``fetch_allow_private`` (:mod:`langchain_hf_vlm._addresses`).
+addresses only unless ``fetch_allow_private`` (:mod:`langchain_hf_vlm._wire.addresses`).
 
 Everything but the I/O call is shared by the sync and the async path. Problems are
 :class:`~langchain_hf_vlm._media.refs.ImageProblem`: the caller names the image.
@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio.to_thread
 
-from langchain_hf_vlm._addresses import (
+from langchain_hf_vlm._wire.addresses import (
     AddressRefused,
     check_request_host,
     refuse_private_addresses,

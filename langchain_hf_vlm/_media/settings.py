@@ -44,7 +44,7 @@ class ImageSettings:
             download.
         fetch_max_bytes: A download larger than this is stopped and refused.
         fetch_allow_private: Let downloads connect to loopback, private, link-local, multicast
-            and reserved addresses (refused by default: see ``_addresses``).
+            and reserved addresses (refused by default: see ``_wire.addresses``).
         max_input_pixels: Images whose header claims more pixels are refused undecoded
             (decompression bombs).
         jpeg_quality: Quality of re-encoded JPEG images (1-95).

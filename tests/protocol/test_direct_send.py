@@ -1,4 +1,4 @@
-"""The package's own clients send straight to their transport (``_direct``), skipping httpx's
+"""The package's own clients send straight to their transport (``_wire.direct``), skipping httpx's
 per-request client layer. What reaches the server must not change: the same headers as
 httpx's ``Client.send`` would send, cookies kept and sent as the client keeps them, proxies
 from the environment, and the client's own path for a client the user hands in."""

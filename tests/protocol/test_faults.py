@@ -26,8 +26,8 @@ from langchain_hf_vlm import (
     ChatHuggingFaceVLM,
     IncompleteStreamError,
 )
-from langchain_hf_vlm import _retry as retry_module
-from langchain_hf_vlm._transport import PreparedRequest, Transport
+from langchain_hf_vlm._wire import retry as retry_module
+from langchain_hf_vlm._wire.sender import PreparedRequest, Transport
 from langchain_hf_vlm.errors import (
     APIConnectionError,
     APIError,

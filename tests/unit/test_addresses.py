@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from langchain_hf_vlm._addresses import address_kind
+from langchain_hf_vlm._wire.addresses import address_kind
 
 
 @pytest.mark.parametrize(

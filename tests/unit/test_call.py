@@ -6,9 +6,9 @@ import pytest
 from langchain_core.exceptions import ModelError
 
 from langchain_hf_vlm._backends import ScaleUpPolicy
-from langchain_hf_vlm._call import Body, Call, Limits
+from langchain_hf_vlm._wire.policy import Body, Call, Limits
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._sse import EventTooLargeError, MalformedEventError
+from langchain_hf_vlm._wire.sse import EventTooLargeError, MalformedEventError
 from langchain_hf_vlm.errors import (
     APIConnectionError,
     APITimeoutError,

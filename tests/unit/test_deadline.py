@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from langchain_hf_vlm._deadline import Deadline
+from langchain_hf_vlm._wire.deadline import Deadline
 
 
 def test_no_limits() -> None:

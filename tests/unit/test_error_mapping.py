@@ -21,13 +21,13 @@ from langchain_core.exceptions import (
 )
 
 from langchain_hf_vlm import _error_mapping, errors
-from langchain_hf_vlm._error_mapping import (
+from langchain_hf_vlm._wire.failures import (
     error_for_response,
     retry_after_seconds,
     server_message,
 )
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._redaction import Redactor
+from langchain_hf_vlm._wire.redaction import Redactor
 from langchain_hf_vlm.errors import (
     APIError,
     AuthenticationError,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from langchain_hf_vlm._json import MAX_DEPTH, JSONTooDeepError, loads, too_deep
+from langchain_hf_vlm._wire.json_limits import MAX_DEPTH, JSONTooDeepError, loads, too_deep
 
 TRICKY_TEXT = st.text(alphabet='[]{}"\\ aé\n', max_size=6)
 VALUES = st.recursive(

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from langchain_hf_vlm._redaction import NO_SECRETS, REDACTED, Redactor
+from langchain_hf_vlm._wire.redaction import NO_SECRETS, REDACTED, Redactor
 
 TOKEN = "hf_a/b+c=SecretToken99"
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from langchain_hf_vlm import _sse as sse_module
-from langchain_hf_vlm._sse import DONE, EventTooLargeError, MalformedEventError, SSEDecoder
+from langchain_hf_vlm._wire import sse as sse_module
+from langchain_hf_vlm._wire.sse import DONE, EventTooLargeError, MalformedEventError, SSEDecoder
 
 
 def decode(lines: list[str]) -> list[Any]:

@@ -1,13 +1,13 @@
 """Chat requests over HTTP: the sync and async retry loops, sending and redirects, error
 answers, and the end of a stream.
 
-Sync and async share one call's policy (``_call``: deadline, read limits, retries, redaction,
-error mapping), the body reads (``_reads``) and the SSE decoding (``_stream_reader``); only the
+Sync and async share one call's policy (``_wire.policy``: deadline, read limits, retries, redaction,
+error mapping), the body reads (``_wire.reads``) and the SSE decoding (``_wire.stream_items``); only the
 I/O calls differ. ``[DONE]`` ends a stream at once; what follows it is read briefly (so that the
 connection goes back to the pool) or the connection is closed. A stream is closed at once when
 the caller stops early. Redirects are followed here (at most 20, each body read only in part).
 
-The clients (``_clients``: the package's own or the user's) get the model's timeout with every
+The clients (``_wire.clients``: the package's own or the user's) get the model's timeout with every
 request; identification probes (``_probes``) use the same clients.
 """
 
@@ -32,15 +32,15 @@ from typing import Any
 import anyio
 from langchain_core.exceptions import ModelError
 
-from langchain_hf_vlm import _direct
+from langchain_hf_vlm._wire import direct as _direct
 from langchain_hf_vlm._backends import ScaleUpPolicy
-from langchain_hf_vlm._call import DRAIN_BYTES, DRAIN_SECONDS, MAX_REDIRECTS, Call, Limits
-from langchain_hf_vlm._clients import Clients
-from langchain_hf_vlm._deadline import Deadline, bounded
-from langchain_hf_vlm._error_mapping import answer_body
+from langchain_hf_vlm._wire.policy import DRAIN_BYTES, DRAIN_SECONDS, MAX_REDIRECTS, Call, Limits
+from langchain_hf_vlm._wire.clients import Clients
+from langchain_hf_vlm._wire.deadline import Deadline, bounded
+from langchain_hf_vlm._wire.failures import answer_body
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._reads import FAILURES, aread, read, timer
-from langchain_hf_vlm._stream_reader import StreamItem, StreamOpened, StreamReader
+from langchain_hf_vlm._wire.reads import FAILURES, aread, read, timer
+from langchain_hf_vlm._wire.stream_items import StreamItem, StreamOpened, StreamReader
 
 logger = logging.getLogger("langchain_hf_vlm")
 
@@ -100,7 +100,7 @@ def _log_retry(
 
 
 class Transport(Clients):
-    """HTTP clients for one model instance (:class:`~._clients.Clients`) and the retry loops
+    """HTTP clients for one model instance (:class:`~langchain_hf_vlm._wire.clients.Clients`) and the retry loops
     around them."""
 
     def __init__(
@@ -254,8 +254,8 @@ class Transport(Clients):
         self, request: PreparedRequest, on_retry: RetryHook | None = None
     ) -> Generator[StreamItem, None, None]:
         """Yield :class:`StreamOpened` with the response headers, then a
-        :class:`~._stream_reader.StreamEvent` per data event, then
-        :class:`~._stream_reader.StreamDone` if the server sent ``[DONE]``.
+        :class:`~langchain_hf_vlm._wire.stream_items.StreamEvent` per data event, then
+        :class:`~langchain_hf_vlm._wire.stream_items.StreamDone` if the server sent ``[DONE]``.
 
         ``[DONE]`` ends the stream at once, whatever the server sends after it. Retries
         happen only before the first event reaches the caller (each attempt yields its own

@@ -19,7 +19,7 @@ from typing import Any
 import anyio.to_thread
 
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._sockets import wrap_network_backend
+from langchain_hf_vlm._wire.sockets import wrap_network_backend
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

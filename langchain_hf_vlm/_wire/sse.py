@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from langchain_hf_vlm._json import loads
+from langchain_hf_vlm._wire.json_limits import loads
 
 DONE: Any = object()
 """Returned for the ``[DONE]`` sentinel."""

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
-from langchain_hf_vlm._sockets import wrap_network_backend
+from langchain_hf_vlm._wire.sockets import wrap_network_backend
 
 Expiry = Literal["request", "stall"]
 _EXPIRED = 1e-6
