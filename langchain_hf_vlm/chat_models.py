@@ -1,5 +1,5 @@
 """ChatHuggingFaceVLM: the public chat model. The four entry points, the live parts (transport,
-image pipeline) and the lifecycle; its fields and their documentation are in ``_fields``."""
+image pipeline) and the lifecycle; its fields and their documentation are in ``_model.fields``."""
 
 from __future__ import annotations
 
@@ -20,14 +20,18 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, PrivateAttr, model_validator
 
-from langchain_hf_vlm import _invoke, _pickling, _request, _structured, _tools
-from langchain_hf_vlm._backends import Endpoint, resolve_endpoint
-from langchain_hf_vlm._callbacks import retry_reporter
-from langchain_hf_vlm._fields import ChatHuggingFaceVLMFields
+from langchain_hf_vlm._answers.stream import astream_chunks, stream_chunks
 from langchain_hf_vlm._media.detect import with_mime_types
 from langchain_hf_vlm._media.pipeline import ImagePipeline
-from langchain_hf_vlm._profile import PROFILE
-from langchain_hf_vlm._streaming import astream_chunks, stream_chunks
+from langchain_hf_vlm._model import invoke as _invoke
+from langchain_hf_vlm._model import pickling as _pickling
+from langchain_hf_vlm._model.callbacks import retry_reporter
+from langchain_hf_vlm._model.fields import ChatHuggingFaceVLMFields
+from langchain_hf_vlm._model.profile import PROFILE
+from langchain_hf_vlm._request import prepare as _request
+from langchain_hf_vlm._request import structured as _structured
+from langchain_hf_vlm._request import tools as _tools
+from langchain_hf_vlm._servers.dialects import Endpoint, resolve_endpoint
 from langchain_hf_vlm._wire.sender import Transport
 
 
@@ -65,7 +69,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
     (set ``HTTPS_PROXY`` and ``SSL_CERT_FILE`` on the workers instead).
 
     Configuration: the fields, each documented, are declared in ``ChatHuggingFaceVLMFields``
-    (``langchain_hf_vlm._fields``) and are fields of this class like any other.
+    (``langchain_hf_vlm._model.fields``) and are fields of this class like any other.
     """
 
     _transport: Transport | None = PrivateAttr(default=None)

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeAlias, Union
 
+from langchain_hf_vlm._media.mime import decode_base64
 from langchain_hf_vlm._media.parts import content_blocks
 from langchain_hf_vlm._media.pdf import (
     DEFAULT_MAX_PAGES,
@@ -43,7 +44,6 @@ from langchain_hf_vlm._media.video import (
     sample_video,
     sniff_video_mime,
 )
-from langchain_hf_vlm._mime import decode_base64
 
 DocumentSource: TypeAlias = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
 """A file path, raw bytes, an http(s) URL or a ``data:`` URI."""

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeGuard, Union
 from langchain_hf_vlm._media import codec
 from langchain_hf_vlm._media.codec import encode_image, is_photo, reencode
 from langchain_hf_vlm._media.headers import read_image_header
+from langchain_hf_vlm._media.mime import decode_base64, sniff_image_mime
 from langchain_hf_vlm._media.refs import ImageProblem
 from langchain_hf_vlm._media.settings import DEFAULT_JPEG_QUALITY, ImageSettings
-from langchain_hf_vlm._mime import decode_base64, sniff_image_mime
 from langchain_hf_vlm.errors import InvalidContentError
 
 if TYPE_CHECKING:

@@ -8,7 +8,8 @@ body (private).
 - ``pipeline``: :class:`~.pipeline.ImagePipeline`, which prepares every ref of a request and
   checks the request size; ``cache``: its cache of prepared images.
 - ``fetch``: client-side downloads of image URLs.
-- ``headers``: image type and size from the first bytes (no Pillow).
+- ``headers``: image type and size from the first bytes (no Pillow); ``mime``: media types
+  sniffed from the bytes, never from a name or a claim.
 - ``codec``: decoding, resizing and encoding with Pillow.
 
 Documents, videos and text files:

@@ -16,9 +16,9 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 from langchain_core.prompt_values import ChatPromptValue, PromptValue
 
+from langchain_hf_vlm._media.mime import sniff_image_mime
 from langchain_hf_vlm._media.pdf import PDF_MIME_TYPE, is_pdf
 from langchain_hf_vlm._media.video import sniff_video_mime
-from langchain_hf_vlm._mime import sniff_image_mime
 
 _DATA_BLOCKS = frozenset({"image", "file", "video"})
 _HEAD_CHARS = 128

@@ -14,14 +14,14 @@ from typing import Any
 
 import anyio.to_thread
 
+from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._media.refs import ImageProblem, megabytes, shorten
+from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._wire.addresses import (
     AddressRefused,
     check_request_host,
     refuse_private_addresses,
 )
-from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._media.refs import ImageProblem, megabytes, shorten
-from langchain_hf_vlm._media.settings import ImageSettings
 
 _REDIRECTS = 5
 

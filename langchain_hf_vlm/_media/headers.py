@@ -6,7 +6,7 @@ import binascii
 import struct
 from dataclasses import dataclass
 
-from langchain_hf_vlm._mime import sniff_image_mime
+from langchain_hf_vlm._media.mime import sniff_image_mime
 
 _SMALL_HEAD_CHARS = 2 * 1024
 """Base64 characters of a data URI decoded first to read the header (1.5 KB of data): enough

@@ -29,10 +29,10 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from langchain_hf_vlm._media.detect import sniff_base64
+from langchain_hf_vlm._media.mime import check_base64, without_whitespace
 from langchain_hf_vlm._media.pdf import PDF_MIME_TYPE, parse_pages
 from langchain_hf_vlm._media.text import TEXT_MIME_TYPES, TEXT_SUFFIXES
 from langchain_hf_vlm._media.video import VideoLimits
-from langchain_hf_vlm._mime import check_base64, without_whitespace
 
 MediaKind = Literal["pdf", "video", "text"]
 

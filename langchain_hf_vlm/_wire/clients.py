@@ -2,7 +2,7 @@
 
 The package makes its own (one sync client, one async client per event loop) unless the user
 hands in ``http_client`` / ``http_async_client``. Either way the model's timeout is passed with
-every request (:mod:`langchain_hf_vlm._wire.sender`), and the retries and connection hygiene apply. The package
+every request (:mod:`_wire.sender`), and the retries and connection hygiene apply. The package
 closes only the clients it made; a user's clients stay the user's to close.
 """
 
@@ -12,9 +12,9 @@ import asyncio
 import threading
 import weakref
 
+from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._wire import direct as _direct
 from langchain_hf_vlm._wire.deadline import obey_deadlines
-from langchain_hf_vlm._http import httpx
 
 
 class Clients:
@@ -31,7 +31,7 @@ class Clients:
         self._at_socket: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
         """The clients made here, whose sockets obey the deadline."""
         self._direct: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
-        """The clients made here whose requests go straight to their transport (``_wire.direct``)."""
+        """The clients made here whose requests go straight to their transport (``direct``)."""
         self._request_timeout = httpx.Timeout(timeout)
         self._timeout_extension = self._request_timeout.as_dict()
         self._urls: dict[str, httpx.URL] = {}

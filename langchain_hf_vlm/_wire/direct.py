@@ -5,7 +5,7 @@ redirect flow, event hooks and the cookie jar (a ``urllib`` round trip per respo
 at concurrency 32 on a 2-core machine, that is about 250 µs of CPU per request, more than all
 the rest the package does (``benchmarks/per_request.py``). For the clients the package makes,
 none of it changes anything: URLs are absolute, there is no auth or hook, and redirects are
-followed by :mod:`langchain_hf_vlm._wire.sender`. So their requests go to the transport that ``send`` would have
+followed by :mod:`_wire.sender`. So their requests go to the transport that ``send`` would have
 chosen (a proxy mounted from the environment included), and this module does, in a few
 microseconds, what the client would have done that matters:
 

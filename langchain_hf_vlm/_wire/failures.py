@@ -2,7 +2,7 @@
 whatever shape the server gave them. Pure: no I/O.
 
 Every error carries the status, the server's own message and the request id where there was
-one; the request's secrets (see :mod:`langchain_hf_vlm._wire.redaction`) are removed from all of them, and the
+one; the request's secrets (see :mod:`_wire.redaction`) are removed from all of them, and the
 error keeps a detached copy of the response (redacted body and headers), never the live one.
 """
 

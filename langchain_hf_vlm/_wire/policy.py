@@ -1,11 +1,11 @@
 """What one call may take, and what its failures become. Pure: the transport's sync and async
 loops do the I/O and ask this module everything else.
 
-Per call: a :class:`~langchain_hf_vlm._wire.deadline.Deadline` (``request_timeout`` for the whole call, retries and
+Per call: a :class:`~_wire.deadline.Deadline` (``request_timeout`` for the whole call, retries and
 their waits included; a stall timer of ``timeout`` between a stream's data events), the read
 limits (``max_response_bytes`` for an answer or a whole stream, after decompression;
 ``max_stream_event_bytes`` for one event; the first 64 KB of an error body, which holds its
-message), the retry policy, and a :class:`~langchain_hf_vlm._wire.redaction.Redactor` for the request's secrets,
+message), the retry policy, and a :class:`~_wire.redaction.Redactor` for the request's secrets,
 applied to every error and retry log line.
 """
 
@@ -17,13 +17,17 @@ from typing import Literal
 
 from langchain_core.exceptions import ModelError
 
-from langchain_hf_vlm._backends import ScaleUpPolicy
+from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._servers.dialects import ScaleUpPolicy
 from langchain_hf_vlm._wire.deadline import Deadline, bounded
 from langchain_hf_vlm._wire.failures import ERROR_BODY_BYTES, error_for_response, transport_error
-from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._wire.redaction import Redactor
 from langchain_hf_vlm._wire.retry import Retries
-from langchain_hf_vlm._wire.sse import DEFAULT_MAX_EVENT_BYTES, EventTooLargeError, MalformedEventError
+from langchain_hf_vlm._wire.sse import (
+    DEFAULT_MAX_EVENT_BYTES,
+    EventTooLargeError,
+    MalformedEventError,
+)
 from langchain_hf_vlm.errors import (
     APIConnectionError,
     APITimeoutError,

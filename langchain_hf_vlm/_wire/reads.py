@@ -1,5 +1,5 @@
 """Reading a response body within one call's limits and deadline, sync and async: the I/O
-shared by chat requests (:mod:`langchain_hf_vlm._wire.sender`) and identification probes (:mod:`._probes`)."""
+shared by chat requests (:mod:`_wire.sender`) and identification probes (:mod:`_servers.probes`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 import anyio
 from langchain_core.exceptions import ModelError
 
-from langchain_hf_vlm._wire.policy import Body, Call, _Expired
 from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._wire.policy import Body, Call, _Expired
 from langchain_hf_vlm._wire.sse import MalformedEventError
 
 FAILURES = (httpx.HTTPError, ModelError, MalformedEventError, TimeoutError, _Expired)

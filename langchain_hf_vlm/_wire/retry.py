@@ -3,7 +3,7 @@
 Retryable errors (429, 502, 503, 504, connection failures, timeouts) are retried
 ``max_retries`` times. A server that is starting up (a scaled-to-zero Inference Endpoint, or any
 server whose 503 says the model is loading) is retried further, within the
-:class:`~langchain_hf_vlm._backends.ScaleUpPolicy`'s wait budget counted from the first attempt.
+:class:`~_servers.dialects.ScaleUpPolicy`'s wait budget counted from the first attempt.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import NoReturn, TypeGuard
 
 from langchain_core.exceptions import ModelError
 
-from langchain_hf_vlm._backends import ScaleUpPolicy
+from langchain_hf_vlm._servers.dialects import ScaleUpPolicy
 from langchain_hf_vlm.errors import (
     APIConnectionError,
     APITimeoutError,

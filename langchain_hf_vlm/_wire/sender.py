@@ -1,14 +1,14 @@
 """Chat requests over HTTP: the sync and async retry loops, sending and redirects, error
 answers, and the end of a stream.
 
-Sync and async share one call's policy (``_wire.policy``: deadline, read limits, retries, redaction,
-error mapping), the body reads (``_wire.reads``) and the SSE decoding (``_wire.stream_items``); only the
-I/O calls differ. ``[DONE]`` ends a stream at once; what follows it is read briefly (so that the
+Sync and async share one call's policy (``policy``: deadline, read limits, retries, redaction,
+error mapping), the body reads (``reads``) and the SSE decoding (``stream_items``); only the I/O
+calls differ. ``[DONE]`` ends a stream at once; what follows it is read briefly (so that the
 connection goes back to the pool) or the connection is closed. A stream is closed at once when
 the caller stops early. Redirects are followed here (at most 20, each body read only in part).
 
 The clients (``_wire.clients``: the package's own or the user's) get the model's timeout with every
-request; identification probes (``_probes``) use the same clients.
+request; identification probes (``_servers.probes``) use the same clients.
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ from typing import Any
 import anyio
 from langchain_core.exceptions import ModelError
 
+from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._servers.dialects import ScaleUpPolicy
 from langchain_hf_vlm._wire import direct as _direct
-from langchain_hf_vlm._backends import ScaleUpPolicy
-from langchain_hf_vlm._wire.policy import DRAIN_BYTES, DRAIN_SECONDS, MAX_REDIRECTS, Call, Limits
 from langchain_hf_vlm._wire.clients import Clients
 from langchain_hf_vlm._wire.deadline import Deadline, bounded
 from langchain_hf_vlm._wire.failures import answer_body
-from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._wire.policy import DRAIN_BYTES, DRAIN_SECONDS, MAX_REDIRECTS, Call, Limits
 from langchain_hf_vlm._wire.reads import FAILURES, aread, read, timer
 from langchain_hf_vlm._wire.stream_items import StreamItem, StreamOpened, StreamReader
 
@@ -100,7 +100,7 @@ def _log_retry(
 
 
 class Transport(Clients):
-    """HTTP clients for one model instance (:class:`~langchain_hf_vlm._wire.clients.Clients`) and the retry loops
+    """HTTP clients for one model instance (:class:`~_wire.clients.Clients`) and the retry loops
     around them."""
 
     def __init__(

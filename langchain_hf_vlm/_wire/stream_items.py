@@ -1,6 +1,6 @@
 """A stream's bytes to transport items, the same for the sync and async loops: SSE decoding,
 the stream's size limit, the stall timer (reset by data events only), error events inside a
-stream, and the end at ``[DONE]``. Pure: the loops of :mod:`langchain_hf_vlm._wire.sender` do the reads."""
+stream, and the end at ``[DONE]``. Pure: the loops of :mod:`_wire.sender` do the reads."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_hf_vlm._wire.policy import Body, Call
 from langchain_hf_vlm._wire.failures import stream_event_error
+from langchain_hf_vlm._wire.policy import Body, Call
 from langchain_hf_vlm._wire.redaction import Redactor
 from langchain_hf_vlm._wire.sse import DONE, MalformedEventError, SSEDecoder
 

@@ -6,8 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from langchain_hf_vlm._wire.addresses import AddressRefused, checked_address, refuse_private_addresses
 from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._wire.addresses import (
+    AddressRefused,
+    checked_address,
+    refuse_private_addresses,
+)
 from tests.servers.hostile_server import HostileServer
 
 

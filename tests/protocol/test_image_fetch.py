@@ -28,7 +28,7 @@ from langchain_hf_vlm import InvalidContentError, image_block
 from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._media.refs import WireMessages, json_bytes
 from langchain_hf_vlm._media.settings import ImageSettings
-from langchain_hf_vlm._messages import to_wire_messages
+from langchain_hf_vlm._request.messages import to_wire_messages
 from tests.servers.chat_server import ChatServer
 from tests.support.http_host import serving
 from tests.support.loopback import make_model

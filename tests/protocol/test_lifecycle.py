@@ -13,8 +13,9 @@ import pytest
 from langchain_core.messages import HumanMessage
 from pydantic import SecretStr
 
-from langchain_hf_vlm import ChatHuggingFaceVLM, MissingTokenError, _invoke
+from langchain_hf_vlm import ChatHuggingFaceVLM, MissingTokenError
 from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._model import invoke as _invoke
 from langchain_hf_vlm._wire.stream_items import StreamDone, StreamEvent, StreamOpened
 from tests.servers.chat_server import ChatServer, Fault
 from tests.support.loopback import make_model

@@ -12,9 +12,10 @@ from huggingface_hub import constants
 from langchain_core.exceptions import ModelAuthenticationError
 from pydantic import SecretStr
 
-from langchain_hf_vlm import ChatHuggingFaceVLM, _request
-from langchain_hf_vlm._auth import bearer_token, request_headers
-from langchain_hf_vlm._backends import (
+from langchain_hf_vlm import ChatHuggingFaceVLM
+from langchain_hf_vlm._request import prepare as _request
+from langchain_hf_vlm._request.auth import bearer_token, request_headers
+from langchain_hf_vlm._servers.dialects import (
     DIALECTS,
     FINGERPRINTS,
     ROUTER_URL,

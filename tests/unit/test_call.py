@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from langchain_core.exceptions import ModelError
 
-from langchain_hf_vlm._backends import ScaleUpPolicy
-from langchain_hf_vlm._wire.policy import Body, Call, Limits
 from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._servers.dialects import ScaleUpPolicy
+from langchain_hf_vlm._wire.policy import Body, Call, Limits
 from langchain_hf_vlm._wire.sse import EventTooLargeError, MalformedEventError
 from langchain_hf_vlm.errors import (
     APIConnectionError,

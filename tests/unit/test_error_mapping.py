@@ -20,13 +20,14 @@ from langchain_core.exceptions import (
     ModelRateLimitError,
 )
 
-from langchain_hf_vlm import _error_mapping, errors
+from langchain_hf_vlm import errors
+from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._wire import failures as _error_mapping
 from langchain_hf_vlm._wire.failures import (
     error_for_response,
     retry_after_seconds,
     server_message,
 )
-from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._wire.redaction import Redactor
 from langchain_hf_vlm.errors import (
     APIError,

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, AIMessageChunk
 
+from langchain_hf_vlm._answers.answer import chat_result
+from langchain_hf_vlm._answers.chunks import StreamAssembler
 from langchain_hf_vlm._wire.json_limits import loads
-from langchain_hf_vlm._responses import chat_result
 from langchain_hf_vlm._wire.sse import DONE, MalformedEventError, SSEDecoder
-from langchain_hf_vlm._stream_assembler import StreamAssembler
 from langchain_hf_vlm.errors import MalformedResponseError
 from tests.support.fuzz_answers import answer_bytes, assert_valid, stream_bytes
 

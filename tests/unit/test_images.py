@@ -27,7 +27,7 @@ from langchain_hf_vlm._media.headers import read_image_header
 from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._media.refs import WireMessages, json_bytes
 from langchain_hf_vlm._media.settings import ImageSettings, target_size
-from langchain_hf_vlm._messages import to_wire_messages
+from langchain_hf_vlm._request.messages import to_wire_messages
 
 SMALL = ImageSettings(max_side=64, max_pixels=64 * 48)
 
@@ -695,7 +695,7 @@ from langchain_hf_vlm import InvalidContentError, image_block
 from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._media.refs import json_bytes
 from langchain_hf_vlm._media.settings import ImageSettings
-from langchain_hf_vlm._messages import to_wire_messages
+from langchain_hf_vlm._request.messages import to_wire_messages
 small = {png((4, 3))!r}
 wire = to_wire_messages([HumanMessage(content=[image_block(small)])])
 ImagePipeline(ImageSettings()).prepare(wire)

@@ -21,7 +21,7 @@ from langchain_core.messages import (
 )
 
 from langchain_hf_vlm._media.refs import json_bytes
-from langchain_hf_vlm._messages import to_wire_messages
+from langchain_hf_vlm._request.messages import to_wire_messages
 from langchain_hf_vlm.errors import InvalidContentError
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"

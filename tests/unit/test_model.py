@@ -9,8 +9,8 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
-from langchain_hf_vlm._providers import valid_providers
-from langchain_hf_vlm._request import wire_model
+from langchain_hf_vlm._request.prepare import wire_model
+from langchain_hf_vlm._servers.providers import valid_providers
 
 
 def test_constructs_without_any_token(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from langchain_hf_vlm._backends import DIALECTS
 from langchain_hf_vlm._media.refs import ImageRef, Slot, WirePart, json_size
-from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, body_bytes, build_payload
+from langchain_hf_vlm._request.body import SAMPLING_PARAMETERS, body_bytes, build_payload
+from langchain_hf_vlm._servers.dialects import DIALECTS
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 

@@ -10,9 +10,9 @@ import pytest
 from langchain_core.exceptions import ModelError
 from langchain_core.messages import AIMessage, AIMessageChunk
 
-from langchain_hf_vlm._responses import chat_result
-from langchain_hf_vlm._stream_assembler import StreamAssembler
-from langchain_hf_vlm._usage import usage_metadata
+from langchain_hf_vlm._answers.answer import chat_result
+from langchain_hf_vlm._answers.chunks import StreamAssembler
+from langchain_hf_vlm._answers.usage import usage_metadata
 from langchain_hf_vlm.errors import MalformedResponseError
 
 RID = "chatcmpl-42"

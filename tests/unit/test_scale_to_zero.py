@@ -15,8 +15,8 @@ import pytest
 from pydantic import SecretStr
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
-from langchain_hf_vlm._backends import resolve_endpoint
 from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._servers.dialects import resolve_endpoint
 
 ENDPOINT = "https://abc123.us-east-1.aws.endpoints.huggingface.cloud"
 COMPLETION = {

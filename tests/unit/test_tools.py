@@ -9,7 +9,7 @@ from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
-from langchain_hf_vlm._tools import format_tool_choice, format_tools, tool_names
+from langchain_hf_vlm._request.tools import format_tool_choice, format_tools, tool_names
 
 
 @tool

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from langchain_hf_vlm._backends import Dialect
 from langchain_hf_vlm._media.refs import json_bytes
-from langchain_hf_vlm._structured import response_format_for
+from langchain_hf_vlm._request.structured import response_format_for
+from langchain_hf_vlm._servers.dialects import Dialect
 
 SAMPLING_PARAMETERS = (
     "temperature",

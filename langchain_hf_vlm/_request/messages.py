@@ -27,15 +27,15 @@ from langchain_core.messages import (
 )
 
 from langchain_hf_vlm._media.expand import MediaRef
-from langchain_hf_vlm._media.refs import ImageRef, Slot, WireMessage, WireMessages, WirePart
-from langchain_hf_vlm._media.sources import read_media_block
-from langchain_hf_vlm._mime import (
+from langchain_hf_vlm._media.mime import (
     SUPPORTED_IMAGE_TYPES,
     check_base64,
     sniff_base64_head,
     sniff_image_mime,
     without_whitespace,
 )
+from langchain_hf_vlm._media.refs import ImageRef, Slot, WireMessage, WireMessages, WirePart
+from langchain_hf_vlm._media.sources import read_media_block
 from langchain_hf_vlm.errors import InvalidContentError
 
 _IMAGE_MIME = re.compile(r"image/[a-z0-9][a-z0-9.+-]*")

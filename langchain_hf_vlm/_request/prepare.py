@@ -1,7 +1,7 @@
 """The request a model sends: URL, headers (token rule, scale-up), body bytes; the settings,
 transport and LangSmith parameters derived from the model's fields. Pure: no I/O.
 
-Shared by the sync and async entry points (through ``_invoke``), which differ only in how
+Shared by the sync and async entry points (through ``_model.invoke``), which differ only in how
 images are prepared and how an unknown server is identified (both I/O) before
 :func:`build_request`.
 """
@@ -16,17 +16,17 @@ from langchain_core.language_models import LangSmithParams
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
-from langchain_hf_vlm._auth import bearer_token, request_headers
-from langchain_hf_vlm._backends import Endpoint, resolve_endpoint
-from langchain_hf_vlm._wire.policy import Limits
+from langchain_hf_vlm._answers.answer import MODEL_PROVIDER
 from langchain_hf_vlm._media.expand import MediaLimits
 from langchain_hf_vlm._media.pdf import PdfLimits
 from langchain_hf_vlm._media.refs import WireMessages
 from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._media.video import VideoLimits
-from langchain_hf_vlm._payload import SAMPLING_PARAMETERS, body_bytes, build_payload
-from langchain_hf_vlm._providers import check_provider
-from langchain_hf_vlm._responses import MODEL_PROVIDER
+from langchain_hf_vlm._request.auth import bearer_token, request_headers
+from langchain_hf_vlm._request.body import SAMPLING_PARAMETERS, body_bytes, build_payload
+from langchain_hf_vlm._servers.dialects import Endpoint, resolve_endpoint
+from langchain_hf_vlm._servers.providers import check_provider
+from langchain_hf_vlm._wire.policy import Limits
 from langchain_hf_vlm._wire.sender import PreparedRequest, Transport
 from langchain_hf_vlm.errors import MissingTokenError
 
@@ -97,7 +97,7 @@ def needs_dialect(llm: ChatHuggingFaceVLM, kwargs: Mapping[str, Any]) -> bool:
 
 
 def token(llm: ChatHuggingFaceVLM) -> str | None:
-    """The token for the model's endpoint under the token rule (see ``_auth``); a key named by
+    """The token for the model's endpoint under the token rule (``_request.auth``); a key named by
     ``api_key_env`` counts as given explicitly."""
     if llm.api_key_env is None:
         return bearer_token(llm.endpoint, llm.api_key, "api_key" in llm.model_fields_set)

@@ -2,7 +2,7 @@
 prepared from LangChain messages, and a non-streamed answer read into a result.
 
 Preparing differs between sync and async only in its I/O: preparing images (downloads, thread
-pool) and identifying a server of unknown kind (:mod:`._probes`) when the call depends on it.
+pool) and identifying a server of unknown kind (:mod:`_servers.probes`) when the call depends on it.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
-from langchain_hf_vlm import _request
+from langchain_hf_vlm._answers.answer import chat_result
+from langchain_hf_vlm._answers.stream import provider_header
+from langchain_hf_vlm._request import prepare as _request
+from langchain_hf_vlm._request.messages import to_wire_messages
+from langchain_hf_vlm._servers.probes import aidentify, identify
 from langchain_hf_vlm._wire.failures import request_id
-from langchain_hf_vlm._messages import to_wire_messages
-from langchain_hf_vlm._probes import aidentify, identify
-from langchain_hf_vlm._responses import chat_result
-from langchain_hf_vlm._streaming import provider_header
 from langchain_hf_vlm._wire.sender import Answer, PreparedRequest
 
 if TYPE_CHECKING:

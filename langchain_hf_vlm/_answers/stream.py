@@ -13,8 +13,8 @@ from langchain_core.exceptions import ModelError
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
+from langchain_hf_vlm._answers.chunks import StreamAssembler
 from langchain_hf_vlm._wire.failures import request_id
-from langchain_hf_vlm._stream_assembler import StreamAssembler
 from langchain_hf_vlm._wire.stream_items import StreamDone, StreamEvent, StreamItem, StreamOpened
 from langchain_hf_vlm.errors import IncompleteStreamError
 

@@ -1,6 +1,6 @@
 """Reading a chat-completion answer of any shape: the checks shared by the non-streamed answer
-(:mod:`._responses`), the stream assembler (:mod:`._stream_assembler`) and tool calls
-(:mod:`._tool_calls`). A field of the wrong type is :class:`Unreadable`, naming the field;
+(:mod:`_answers.answer`), the stream assembler (:mod:`_answers.chunks`) and tool calls
+(:mod:`_answers.tool_calls`). A field of the wrong type is :class:`Unreadable`, naming the field;
 every public reader raises what it catches as :class:`MalformedResponseError`.
 """
 

@@ -14,7 +14,7 @@ from huggingface_hub import get_token
 from langchain_core.utils import secret_from_env
 from pydantic import SecretStr
 
-from langchain_hf_vlm._backends import Endpoint
+from langchain_hf_vlm._servers.dialects import Endpoint
 from langchain_hf_vlm.errors import MissingTokenError
 
 token_from_env = secret_from_env("HF_TOKEN", default=None)

@@ -14,7 +14,8 @@ from langchain_core.messages import AIMessageChunk
 from langchain_core.messages.tool import ToolCallChunk, tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk
 
-from langchain_hf_vlm._answer_shape import (
+from langchain_hf_vlm._answers.answer import MODEL_PROVIDER
+from langchain_hf_vlm._answers.shape import (
     UNREADABLE,
     Unreadable,
     content_of,
@@ -24,9 +25,13 @@ from langchain_hf_vlm._answer_shape import (
     reasoning_of,
     text_or_none,
 )
-from langchain_hf_vlm._responses import MODEL_PROVIDER
-from langchain_hf_vlm._tool_calls import PSEUDO_TOOLS, CallIds, arguments_text, pseudo_tool_text
-from langchain_hf_vlm._usage import read_usage
+from langchain_hf_vlm._answers.tool_calls import (
+    PSEUDO_TOOLS,
+    CallIds,
+    arguments_text,
+    pseudo_tool_text,
+)
+from langchain_hf_vlm._answers.usage import read_usage
 
 
 class StreamAssembler:

@@ -1,9 +1,9 @@
 """Chat-completion answers to LangChain results: the non-streamed answer. Pure: no I/O.
 
 Handles every answer shape the supported servers produce, with the readers it shares with the
-stream assembler (:mod:`._stream_assembler`): field shapes (:mod:`._answer_shape`), tool calls
-(:mod:`._tool_calls`: arguments as JSON text or objects, missing or repeated call ids, TGI's
-pseudo-tools), usage (:mod:`._usage`); reasoning text under ``reasoning`` or
+stream assembler (:mod:`_answers.chunks`): field shapes (:mod:`_answers.shape`), tool calls
+(:mod:`_answers.tool_calls`: arguments as JSON text or objects, missing or repeated call ids, TGI's
+pseudo-tools), usage (:mod:`langchain_hf_vlm._answers.usage`); reasoning text under ``reasoning`` or
 ``reasoning_content``.
 
 Whatever a server sends, the caller gets an answer or :class:`MalformedResponseError`: no
@@ -20,7 +20,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from langchain_hf_vlm._answer_shape import (
+from langchain_hf_vlm._answers.shape import (
     UNREADABLE,
     Unreadable,
     content_of,
@@ -30,8 +30,8 @@ from langchain_hf_vlm._answer_shape import (
     reasoning_of,
     text_or_none,
 )
-from langchain_hf_vlm._tool_calls import CallIds, parse_tool_calls
-from langchain_hf_vlm._usage import read_usage
+from langchain_hf_vlm._answers.tool_calls import CallIds, parse_tool_calls
+from langchain_hf_vlm._answers.usage import read_usage
 
 MODEL_PROVIDER = "huggingface"
 

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 
-from langchain_hf_vlm._answer_shape import kind
+from langchain_hf_vlm._answers.shape import kind
 
 _MAX_TOKENS = 2**63 - 1
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 
-from langchain_hf_vlm._backends import REMOVED_PROVIDERS, ROUTER_POLICIES
+from langchain_hf_vlm._servers.dialects import REMOVED_PROVIDERS, ROUTER_POLICIES
 
 
 def check_provider(provider: str | None, model: str, base_url: str | None) -> None:

@@ -13,14 +13,14 @@ from typing import Any, Literal
 from langchain_core.language_models import BaseChatModel
 from pydantic import ConfigDict, Field, SecretStr, model_validator
 
-from langchain_hf_vlm import _request
-from langchain_hf_vlm._auth import token_from_env
-from langchain_hf_vlm._backends import Backend
-from langchain_hf_vlm._wire.policy import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._media import pdf, video
 from langchain_hf_vlm._media import settings as media
 from langchain_hf_vlm._media.text import DEFAULT_MAX_TEXT_BYTES
+from langchain_hf_vlm._request import prepare as _request
+from langchain_hf_vlm._request.auth import token_from_env
+from langchain_hf_vlm._servers.dialects import Backend
+from langchain_hf_vlm._wire.policy import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
 from langchain_hf_vlm._wire.sse import DEFAULT_MAX_EVENT_BYTES
 
 

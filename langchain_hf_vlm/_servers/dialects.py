@@ -14,12 +14,13 @@ Request side, as data read by the code that needs it (nothing else branches on t
 
 Answer side, the tolerant readers (each accepts every shape the supported servers send):
 
-- ``_tool_calls``: tool-call arguments as JSON text or objects, missing or repeated call ids,
-  TGI's pseudo-tools (``notify_error``, ``no_tool``).
-- ``_answer_shape``: reasoning under ``reasoning`` or ``reasoning_content``; content as text or
+- ``_answers.tool_calls``: tool-call arguments as JSON text or objects, missing or repeated
+  call ids, TGI's pseudo-tools (``notify_error``, ``no_tool``).
+- ``_answers.shape``: reasoning under ``reasoning`` or ``reasoning_content``; content as text or
   a list of blocks.
-- ``_usage``: token counts as integers or integral floats; a wrong count drops the usage only.
-- ``_stream_assembler``: usage in a final chunk, on the last content chunk or cumulative; one
+- ``_answers.usage``: token counts as integers or integral floats; a wrong count drops the
+  usage only.
+- ``_answers.chunks``: usage in a final chunk, on the last content chunk or cumulative; one
   call's pieces sent as two entries of one delta (vLLM), ``null`` arguments streamed as text.
 - ``_wire.sse``: ``data:`` with or without the space, ``[DONE]`` or none, keep-alive comments,
   ``event: error`` frames, JSON spread over several ``data:`` lines.

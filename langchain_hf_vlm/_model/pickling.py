@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from langchain_hf_vlm._auth import token_from_env
+from langchain_hf_vlm._request.auth import token_from_env
 
 if TYPE_CHECKING:
     from langchain_hf_vlm.chat_models import ChatHuggingFaceVLM

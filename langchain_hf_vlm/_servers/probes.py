@@ -1,5 +1,5 @@
-"""Server identification: one GET per fingerprint (:data:`~._backends.FINGERPRINTS`) settles an
-endpoint's dialect. A probe gets a few seconds and a small body, whatever the server does; a
+"""Server identification: one GET per fingerprint (:data:`.dialects.FINGERPRINTS`) settles
+an endpoint's dialect. A probe gets a few seconds and a small body, whatever the server does; a
 failure of any kind means "unknown"."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from langchain_hf_vlm._backends import FINGERPRINTS, Endpoint, ScaleUpPolicy
-from langchain_hf_vlm._wire.policy import Call, Limits
+from langchain_hf_vlm._servers.dialects import FINGERPRINTS, Endpoint, ScaleUpPolicy
 from langchain_hf_vlm._wire.clients import Clients
 from langchain_hf_vlm._wire.json_limits import loads
+from langchain_hf_vlm._wire.policy import Call, Limits
 from langchain_hf_vlm._wire.reads import FAILURES, aread, read, timer
 
 _PROBE_TIMEOUT = 5.0
@@ -18,7 +18,7 @@ _PROBE_BYTES = 1024 * 1024
 
 
 def identify(clients: Clients, endpoint: Endpoint, headers: Mapping[str, str]) -> Endpoint:
-    """``endpoint`` with its dialect settled by :data:`~._backends.FINGERPRINTS`."""
+    """``endpoint`` with its dialect settled by :data:`~_servers.dialects.FINGERPRINTS`."""
     for fingerprint in FINGERPRINTS:
         if fingerprint.matches(_probe(clients, endpoint.root + fingerprint.route, headers)):
             return endpoint.identified(fingerprint.dialect)

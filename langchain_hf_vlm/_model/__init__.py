@@ -1,0 +1,14 @@
+"""The chat model's private half (private): what :class:`~langchain_hf_vlm.ChatHuggingFaceVLM`
+delegates to.
+
+In: the model's fields. Out: the settings the layers below take as values, and LangChain
+results from their answers.
+
+- ``fields``: the field declarations, their documentation and constraints (the public class's
+  base).
+- ``invoke``: what the four entry points share around the sender: a request prepared from
+  LangChain messages, and a whole answer read into a result.
+- ``callbacks``: retries reported to LangChain callbacks.
+- ``pickling``: what a model pickles (its configuration) for Ray, Dask and multiprocessing.
+- ``profile``: LangChain's model profile (``llm.profile``).
+"""
