@@ -32,7 +32,7 @@ from langchain_hf_vlm._request import prepare as _request
 from langchain_hf_vlm._request import structured as _structured
 from langchain_hf_vlm._request import tools as _tools
 from langchain_hf_vlm._servers.dialects import Endpoint, resolve_endpoint
-from langchain_hf_vlm._wire.sender import Transport
+from langchain_hf_vlm._wire.sender import ChatSender
 
 
 class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
@@ -72,7 +72,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
     (``langchain_hf_vlm._model.fields``) and are fields of this class like any other.
     """
 
-    _transport: Transport | None = PrivateAttr(default=None)
+    _transport: ChatSender | None = PrivateAttr(default=None)
     _endpoint: Endpoint | None = PrivateAttr(default=None)
     _images: ImagePipeline | None = PrivateAttr(default=None)
 
@@ -150,8 +150,8 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         return images
 
     @property
-    def transport(self) -> Transport:
-        transport: Transport | None = self._live("_transport")
+    def transport(self) -> ChatSender:
+        transport: ChatSender | None = self._live("_transport")
         if transport is None:
             transport = _request.transport(self)
             self._transport = transport

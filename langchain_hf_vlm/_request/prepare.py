@@ -27,7 +27,7 @@ from langchain_hf_vlm._request.body import SAMPLING_PARAMETERS, body_bytes, buil
 from langchain_hf_vlm._servers.dialects import Endpoint, resolve_endpoint
 from langchain_hf_vlm._servers.providers import check_provider
 from langchain_hf_vlm._wire.policy import Limits
-from langchain_hf_vlm._wire.sender import PreparedRequest, Transport
+from langchain_hf_vlm._wire.sender import ChatSender, PreparedRequest
 from langchain_hf_vlm.errors import MissingTokenError
 
 if TYPE_CHECKING:
@@ -185,9 +185,9 @@ def media_limits(llm: ChatHuggingFaceVLM) -> MediaLimits:
     )
 
 
-def transport(llm: ChatHuggingFaceVLM) -> Transport:
+def transport(llm: ChatHuggingFaceVLM) -> ChatSender:
     """The model's transport: its clients (none made yet), timeouts, retries and read limits."""
-    return Transport(
+    return ChatSender(
         timeout=llm.timeout,
         max_retries=llm.max_retries,
         http_client=llm.http_client,

@@ -10,7 +10,7 @@ from typing import Any
 from langchain_hf_vlm._servers.dialects import FINGERPRINTS, Endpoint, ScaleUpPolicy
 from langchain_hf_vlm._wire.clients import Clients
 from langchain_hf_vlm._wire.json_limits import loads
-from langchain_hf_vlm._wire.policy import Call, Limits
+from langchain_hf_vlm._wire.policy import CallState, Limits
 from langchain_hf_vlm._wire.reads import FAILURES, aread, read, timer
 
 _PROBE_TIMEOUT = 5.0
@@ -34,12 +34,12 @@ async def aidentify(clients: Clients, endpoint: Endpoint, headers: Mapping[str, 
     return endpoint.identified(None)
 
 
-def _probe_call(headers: Mapping[str, str]) -> Call:
+def _probe_call(headers: Mapping[str, str]) -> CallState:
     """An identification GET: a few seconds and a small body, whatever the server does."""
     limits = Limits(
         timeout=_PROBE_TIMEOUT, request_timeout=_PROBE_TIMEOUT, max_response_bytes=_PROBE_BYTES
     )
-    return Call(headers, ScaleUpPolicy(), 0, limits)
+    return CallState(headers, ScaleUpPolicy(), 0, limits)
 
 
 def _probe(clients: Clients, url: str, headers: Mapping[str, str]) -> Any:

@@ -106,7 +106,7 @@ class _Expired(Exception):
     """The deadline passed between two reads (clients without the socket-level deadline)."""
 
 
-class Call:
+class CallState:
     """The state of one call across its attempts."""
 
     def __init__(

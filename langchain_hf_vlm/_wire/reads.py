@@ -10,14 +10,14 @@ import anyio
 from langchain_core.exceptions import ModelError
 
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._wire.policy import Body, Call, _Expired
+from langchain_hf_vlm._wire.policy import Body, CallState, _Expired
 from langchain_hf_vlm._wire.sse import MalformedEventError
 
 FAILURES = (httpx.HTTPError, ModelError, MalformedEventError, TimeoutError, _Expired)
-"""What an attempt may raise; :meth:`Call.error` makes each a package error."""
+"""What an attempt may raise; :meth:`CallState.error` makes each a package error."""
 
 
-def timer(call: Call) -> Any:
+def timer(call: CallState) -> Any:
     """What ends an await at the call's deadline: the deadline backend of the package's own
     clients, or else a cancel scope."""
     if call.at_socket:
@@ -26,7 +26,7 @@ def timer(call: Call) -> Any:
     return contextlib.nullcontext() if remaining is None else anyio.fail_after(max(remaining, 0))
 
 
-def read(response: httpx.Response, body: Body, call: Call) -> bytes:
+def read(response: httpx.Response, body: Body, call: CallState) -> bytes:
     for chunk in response.iter_bytes():
         if not body.add(chunk):
             break
@@ -34,7 +34,7 @@ def read(response: httpx.Response, body: Body, call: Call) -> bytes:
     return body.data()
 
 
-async def aread(response: httpx.Response, body: Body, call: Call) -> bytes:
+async def aread(response: httpx.Response, body: Body, call: CallState) -> bytes:
     chunks = response.aiter_bytes()
     while True:
         with timer(call):

@@ -38,7 +38,13 @@ from langchain_hf_vlm._wire import direct as _direct
 from langchain_hf_vlm._wire.clients import Clients
 from langchain_hf_vlm._wire.deadline import Deadline, bounded
 from langchain_hf_vlm._wire.failures import answer_body
-from langchain_hf_vlm._wire.policy import DRAIN_BYTES, DRAIN_SECONDS, MAX_REDIRECTS, Call, Limits
+from langchain_hf_vlm._wire.policy import (
+    DRAIN_BYTES,
+    DRAIN_SECONDS,
+    MAX_REDIRECTS,
+    CallState,
+    Limits,
+)
 from langchain_hf_vlm._wire.reads import FAILURES, aread, read, timer
 from langchain_hf_vlm._wire.stream_items import StreamItem, StreamOpened, StreamReader
 
@@ -91,7 +97,7 @@ async def _aclose_after_server_error(response: httpx.Response) -> None:
 
 
 def _log_retry(
-    call: Call, error: ModelError, delay: float, hook: RetryHook | None
+    call: CallState, error: ModelError, delay: float, hook: RetryHook | None
 ) -> Awaitable[None] | None:
     """Log and report the retry numbered ``call.retries.attempt`` (1-based)."""
     attempt = call.retries.attempt
@@ -99,7 +105,7 @@ def _log_retry(
     return hook(error, delay, attempt) if hook is not None else None
 
 
-class Transport(Clients):
+class ChatSender(Clients):
     """HTTP clients for one model instance (:class:`~_wire.clients.Clients`) and the retry loops
     around them."""
 
@@ -125,8 +131,10 @@ class Transport(Clients):
 
     # ---- one call: its policy, the requests of its attempts, its bodies
 
-    def _call(self, request: PreparedRequest, client: httpx.Client | httpx.AsyncClient) -> Call:
-        return Call(
+    def _call(
+        self, request: PreparedRequest, client: httpx.Client | httpx.AsyncClient
+    ) -> CallState:
+        return CallState(
             request.headers,
             request.scale_up,
             self.max_retries,
@@ -150,7 +158,9 @@ class Transport(Clients):
             timeout=self._request_timeout,
         )
 
-    def _send(self, client: httpx.Client, request: PreparedRequest, call: Call) -> httpx.Response:
+    def _send(
+        self, client: httpx.Client, request: PreparedRequest, call: CallState
+    ) -> httpx.Response:
         """Send ``request``, following redirects here: each redirect body is read only in
         part, and a redirect loop is an error that has the status and request id."""
         straight = client in self._direct
@@ -168,7 +178,7 @@ class Transport(Clients):
         raise call.redirect_loop(response, body)
 
     async def _asend(
-        self, client: httpx.AsyncClient, request: PreparedRequest, call: Call
+        self, client: httpx.AsyncClient, request: PreparedRequest, call: CallState
     ) -> httpx.Response:
         """Async twin of :meth:`_send`."""
         straight = client in self._direct
@@ -188,7 +198,7 @@ class Transport(Clients):
             outgoing = response.next_request
         raise call.redirect_loop(response, body)
 
-    def _opened(self, response: httpx.Response, call: Call) -> None:
+    def _opened(self, response: httpx.Response, call: CallState) -> None:
         """Raise for an error answer: an HTTP error status, or JSON where SSE was asked for."""
         if response.status_code >= 400:
             body = read(response, call.error_body(), call)
@@ -197,7 +207,7 @@ class Transport(Clients):
         if _is_json(response):
             answer_body(response, read(response, call.answer(response), call), call.redact)
 
-    async def _aopened(self, response: httpx.Response, call: Call) -> None:
+    async def _aopened(self, response: httpx.Response, call: CallState) -> None:
         """Async twin of :meth:`_opened`."""
         if response.status_code >= 400:
             body = await aread(response, call.error_body(), call)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_hf_vlm._wire.failures import stream_event_error
-from langchain_hf_vlm._wire.policy import Body, Call
+from langchain_hf_vlm._wire.policy import Body, CallState
 from langchain_hf_vlm._wire.redaction import Redactor
 from langchain_hf_vlm._wire.sse import DONE, MalformedEventError, SSEDecoder
 
@@ -43,7 +43,7 @@ class StreamReader:
 
     __slots__ = ("_deadline", "_decoder", "_redact", "_size", "done", "ended")
 
-    def __init__(self, call: Call) -> None:
+    def __init__(self, call: CallState) -> None:
         self._deadline = call.deadline
         self._redact = call.redact
         self._decoder = SSEDecoder(call.limits.max_event_bytes)

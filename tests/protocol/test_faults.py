@@ -27,7 +27,7 @@ from langchain_hf_vlm import (
     IncompleteStreamError,
 )
 from langchain_hf_vlm._wire import retry as retry_module
-from langchain_hf_vlm._wire.sender import PreparedRequest, Transport
+from langchain_hf_vlm._wire.sender import ChatSender, PreparedRequest
 from langchain_hf_vlm.errors import (
     APIConnectionError,
     APIError,
@@ -210,7 +210,7 @@ def _prepared(server: ChatServer, stream: bool = False) -> PreparedRequest:
 def test_retry_after_is_capped(server: ChatServer) -> None:
     server.enqueue(Fault("retry_after", value="3600"))
     with pytest.raises(_Abort) as info:
-        Transport(timeout=5, max_retries=2).post(_prepared(server), on_retry=_abort_on_retry)
+        ChatSender(timeout=5, max_retries=2).post(_prepared(server), on_retry=_abort_on_retry)
     assert info.value.delay == retry_module.MAX_RETRY_AFTER == 60.0
 
 
@@ -218,14 +218,14 @@ def test_retry_after_http_date_is_honoured(server: ChatServer) -> None:
     soon = email.utils.formatdate(time.time() + 30, usegmt=True)
     server.enqueue(Fault("retry_after", value=soon))
     with pytest.raises(_Abort) as info:
-        Transport(timeout=5, max_retries=2).post(_prepared(server), on_retry=_abort_on_retry)
+        ChatSender(timeout=5, max_retries=2).post(_prepared(server), on_retry=_abort_on_retry)
     assert 25 <= info.value.delay <= 30
 
 
 def test_backoff_grows_exponentially_with_jitter(server: ChatServer, fast_backoff: None) -> None:
     server.enqueue(Fault("status", status=503, repeat=3))
     waits: list[tuple[float, int]] = []
-    answer = Transport(timeout=5, max_retries=3).post(
+    answer = ChatSender(timeout=5, max_retries=3).post(
         _prepared(server), on_retry=lambda error, delay, attempt: waits.append((delay, attempt))
     )
     assert answer.body["choices"][0]["message"]["content"] == _echo()

@@ -7,7 +7,7 @@ from langchain_core.exceptions import ModelError
 
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._servers.dialects import ScaleUpPolicy
-from langchain_hf_vlm._wire.policy import Body, Call, Limits
+from langchain_hf_vlm._wire.policy import Body, CallState, Limits
 from langchain_hf_vlm._wire.sse import EventTooLargeError, MalformedEventError
 from langchain_hf_vlm.errors import (
     APIConnectionError,
@@ -19,9 +19,9 @@ from langchain_hf_vlm.errors import (
 TOKEN = "hf_CallSecretToken123456"
 
 
-def call(**limits: float | None) -> Call:
+def call(**limits: float | None) -> CallState:
     headers = {"authorization": f"Bearer {TOKEN}"}
-    return Call(headers, ScaleUpPolicy(), 2, Limits(timeout=2.0, **limits))  # type: ignore[arg-type]
+    return CallState(headers, ScaleUpPolicy(), 2, Limits(timeout=2.0, **limits))  # type: ignore[arg-type]
 
 
 def test_a_body_past_its_limit_is_refused_naming_the_field() -> None:
