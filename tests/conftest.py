@@ -23,8 +23,6 @@ import pytest
 from huggingface_hub import constants
 from hypothesis import HealthCheck, settings
 
-from tests.media import handwritten_pdf
-from tests.pngs import tiny_png
 from tests.realserver.tiny_server import (
     ServeEnvironmentMissing,
     TinyModel,
@@ -34,6 +32,8 @@ from tests.realserver.tiny_server import (
 from tests.realserver.vllm_server import VLLMServer
 from tests.servers.chat_server import DIALECTS, ChatServer
 from tests.support.closing import close_made_models
+from tests.support.media import handwritten_pdf
+from tests.support.pngs import tiny_png
 from tests.support.realserver import ImageHost
 
 _SERVERS: list[TinyVLMServer] = []

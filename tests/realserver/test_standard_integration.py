@@ -17,8 +17,8 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm.errors import APIError
-from tests.capabilities import VLMCapabilities
 from tests.realserver.tiny_server import ALT_MODEL_ID, TinyVLMServer
+from tests.support.capabilities import VLMCapabilities
 from tests.support.realserver import (
     ClosedModels,
     ImageHost,

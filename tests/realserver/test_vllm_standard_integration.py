@@ -1,6 +1,6 @@
 """LangChain's standard integration suite against vLLM serving the tiny VLM.
 
-The same package flags (tests/capabilities.py), model and local image fixtures as against
+The same package flags (tests/support/capabilities.py), model and local image fixtures as against
 `transformers serve` (test_standard_integration.py); what differs is the server. vLLM constrains
 decoding to ``response_format`` and ``tool_choice`` and honours ``stop``, so those tests pass
 here. What still needs a model that reads the prompt (pick the suite's tool by its description,
@@ -17,8 +17,8 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm.errors import APIError
-from tests.capabilities import VLMCapabilities
 from tests.realserver.tiny_server import ALT_MODEL_ID, TinyVLMServer
+from tests.support.capabilities import VLMCapabilities
 from tests.support.realserver import (
     ClosedModels,
     ImageHost,

@@ -22,7 +22,7 @@ from langchain_hf_vlm.documents import (
     video_block,
     video_frame_blocks,
 )
-from tests.media import Page, pdf, scanned_page, text_pdf, video
+from tests.support.media import Page, pdf, scanned_page, text_pdf, video
 
 
 def b64(data: bytes) -> str:
