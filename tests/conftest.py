@@ -9,6 +9,8 @@
   vLLM with the same model (``vllm_server``, marker ``vllm``; ``make vllm``), each in turn
   (``real_server``), and an image host on 127.0.0.1 (``image_host``); a failing test shows the end
   of each running server's log.
+- the standard suites: each expected failure in a suite's table is a strict xfail with its reason
+  (``tests/support/standard_suite.py``).
 
 A tier is skipped only on a developer machine without its serving environment; under CI (``CI``
 set) a missing environment is an error, so a tier can never silently not run. The vLLM tests are

@@ -1,4 +1,5 @@
-"""Models pointed at `transformers serve` with the tiny VLM, and a local image host."""
+"""Models pointed at a real server (`transformers serve` or vLLM) with the tiny VLM, and a local
+image host."""
 
 from __future__ import annotations
 
