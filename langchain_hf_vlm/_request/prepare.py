@@ -16,7 +16,7 @@ from langchain_core.language_models import LangSmithParams
 from pydantic.fields import FieldInfo
 
 from langchain_hf_vlm._answers.answer import MODEL_PROVIDER
-from langchain_hf_vlm._media.refs import WireMessages
+from langchain_hf_vlm._media.expand import WireMessages
 from langchain_hf_vlm._request.auth import Credentials, request_headers
 from langchain_hf_vlm._request.body import SAMPLING_PARAMETERS, body_bytes, build_payload
 from langchain_hf_vlm._servers.dialects import Backend, Endpoint, resolve_endpoint

@@ -23,9 +23,10 @@ from PIL import GifImagePlugin, Image, ImageChops, ImageDraw, ImageOps
 
 from langchain_hf_vlm import InvalidContentError, image_block
 from langchain_hf_vlm._media import codec
+from langchain_hf_vlm._media.expand import WireMessages
 from langchain_hf_vlm._media.headers import read_image_header
 from langchain_hf_vlm._media.pipeline import ImagePipeline
-from langchain_hf_vlm._media.refs import WireMessages, json_bytes
+from langchain_hf_vlm._media.refs import json_bytes
 from langchain_hf_vlm._media.settings import ImageSettings, target_size
 from langchain_hf_vlm._request.messages import to_wire_messages
 
