@@ -33,7 +33,6 @@ import anyio
 from langchain_core.exceptions import ModelError
 
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._servers.dialects import ScaleUpPolicy
 from langchain_hf_vlm._wire import direct as _direct
 from langchain_hf_vlm._wire.clients import Clients
 from langchain_hf_vlm._wire.deadline import Deadline, bounded
@@ -46,6 +45,7 @@ from langchain_hf_vlm._wire.policy import (
     Limits,
 )
 from langchain_hf_vlm._wire.reads import FAILURES, aread, read, timer
+from langchain_hf_vlm._wire.retry import ScaleUpPolicy
 from langchain_hf_vlm._wire.stream_items import StreamItem, StreamOpened, StreamReader
 
 logger = logging.getLogger("langchain_hf_vlm")

@@ -13,8 +13,9 @@ from typing import Any
 from langchain_core.messages import HumanMessage
 from PIL import Image, ImageDraw
 
+from langchain_hf_vlm._media.expand import WireMessages
 from langchain_hf_vlm._media.pipeline import ImagePipeline
-from langchain_hf_vlm._media.refs import WireMessages, json_bytes
+from langchain_hf_vlm._media.refs import json_bytes
 from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._request.messages import to_wire_messages
 

@@ -180,7 +180,9 @@ def test_the_ambient_token_never_goes_over_plain_http(monkeypatch: pytest.Monkey
         model.invoke("hi")
     assert "hf_ambientSecret123" not in str(info.value)
     endpoint = ChatHuggingFaceVLM(model="m", base_url="http://x.endpoints.huggingface.cloud")
-    assert "authorization" not in _request.probe_headers(endpoint)
+    assert "authorization" not in _request.probe_headers(
+        endpoint._request_settings(), endpoint.endpoint
+    )
 
 
 def test_an_explicit_key_goes_where_the_user_sends_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -188,4 +190,7 @@ def test_an_explicit_key_goes_where_the_user_sends_it(monkeypatch: pytest.Monkey
     model = ChatHuggingFaceVLM(
         model="m", base_url="http://router.huggingface.co/v1", api_key=SecretStr("hf_x1")
     )
-    assert _request.probe_headers(model)["authorization"] == "Bearer hf_x1"
+    assert (
+        _request.probe_headers(model._request_settings(), model.endpoint)["authorization"]
+        == "Bearer hf_x1"
+    )
