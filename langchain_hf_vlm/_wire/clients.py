@@ -16,6 +16,10 @@ from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._wire import direct as _direct
 from langchain_hf_vlm._wire.deadline import obey_deadlines
 
+_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+"""Connections of one client: as many kept alive as may be open (httpx keeps 20 by default,
+so a batch sending more requests at once would reconnect for each one past those)."""
+
 
 class Clients:
     """One sync client and one async client per event loop (or the user's own clients)."""
@@ -24,7 +28,6 @@ class Clients:
         self,
         *,
         timeout: float | None,
-        max_connections: int = 100,
         http_client: httpx.Client | None = None,
         http_async_client: httpx.AsyncClient | None = None,
     ) -> None:
@@ -35,9 +38,6 @@ class Clients:
         self._request_timeout = httpx.Timeout(timeout)
         self._timeout_extension = self._request_timeout.as_dict()
         self._urls: dict[str, httpx.URL] = {}
-        self._limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        )
         self._lock = threading.Lock()
         self._user_client = http_client
         self._user_async_client = http_async_client
@@ -51,7 +51,7 @@ class Clients:
             return self._user_client
         with self._lock:
             if self._client is None:
-                self._client = httpx.Client(timeout=self._request_timeout, limits=self._limits)
+                self._client = httpx.Client(timeout=self._request_timeout, limits=_LIMITS)
                 self._own(self._client)
                 # A model dropped without close() does not leave its sockets to the collector
                 # (which warns "unclosed socket"); async clients need aclose() in their loop.
@@ -65,7 +65,7 @@ class Clients:
         with self._lock:
             client = self._async_clients.get(loop)
             if client is None:
-                client = httpx.AsyncClient(timeout=self._request_timeout, limits=self._limits)
+                client = httpx.AsyncClient(timeout=self._request_timeout, limits=_LIMITS)
                 self._own(client)
                 self._async_clients[loop] = client
             return client
