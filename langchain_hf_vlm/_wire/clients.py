@@ -13,7 +13,6 @@ import threading
 import weakref
 
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._wire import direct as _direct
 from langchain_hf_vlm._wire.deadline import obey_deadlines
 
 _LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
@@ -34,7 +33,7 @@ class Clients:
         self._at_socket: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
         """The clients made here, whose sockets obey the deadline."""
         self._direct: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
-        """The clients made here whose requests go straight to their transport (``direct``)."""
+        """The clients made here, whose requests :mod:`_wire.direct` builds and sends."""
         self._request_timeout = httpx.Timeout(timeout)
         self._timeout_extension = self._request_timeout.as_dict()
         self._urls: dict[str, httpx.URL] = {}
@@ -72,11 +71,10 @@ class Clients:
 
     def _own(self, client: httpx.Client | httpx.AsyncClient) -> None:
         """A client made here: its sockets obey the deadline and its requests go straight to
-        its transport, where the HTTP library allows."""
+        its transport, where the HTTP library allows (:mod:`_wire.httpx_private`)."""
         if obey_deadlines(client):
             self._at_socket.add(client)
-        if _direct.supports(client):
-            self._direct.add(client)
+        self._direct.add(client)
 
     def url(self, url: str) -> httpx.URL:
         """``url`` parsed once (a model sends to one URL, and probes to a few more)."""
