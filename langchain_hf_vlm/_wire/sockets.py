@@ -54,18 +54,38 @@ def wrap_sockets(
     return wrap_network_backends(client, lambda backend: wrapper(backend, rules), mounts=mounts)
 
 
-def _timeout(rules: SocketRules, timeout: float | None) -> float | None:
-    return timeout if rules.timeout is None else rules.timeout(timeout)
-
-
-class RuledBackend:
-    """A network backend whose connections follow :class:`SocketRules`."""
+class _Ruled:
+    """What the sync and async backends share: all but the I/O calls."""
 
     __slots__ = ("_backend", "_rules")
 
     def __init__(self, backend: Any, rules: SocketRules) -> None:
         self._backend = backend
         self._rules = rules
+
+    def _timeout(self, timeout: float | None) -> float | None:
+        rules = self._rules
+        return timeout if rules.timeout is None else rules.timeout(timeout)
+
+    def _refusal(self, host: str, stream: Any) -> BaseException | None:
+        """Why the connection ``stream`` made to ``host`` is refused; None if it is not."""
+        if self._rules.peer is None:
+            return None
+        try:
+            self._rules.peer(host, stream.get_extra_info("server_addr"))
+        except Exception as exc:  # the rule's refusal, raised once the stream is closed
+            return exc
+        return None
+
+    def _unix_socket(self, path: str) -> None:
+        if self._rules.unix_socket is not None:
+            self._rules.unix_socket(path)
+
+
+class RuledBackend(_Ruled):
+    """A network backend whose connections follow :class:`SocketRules`."""
+
+    __slots__ = ()
 
     def connect_tcp(
         self,
@@ -75,46 +95,36 @@ class RuledBackend:
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> Any:
-        rules = self._rules
-        address = host if rules.address is None else rules.address(host, port)
+        resolve = self._rules.address
+        address = host if resolve is None else resolve(host, port)
         stream = self._backend.connect_tcp(
-            address,
-            port,
-            _timeout(rules, timeout),
-            local_address=local_address,
-            socket_options=socket_options,
+            address, port, self._timeout(timeout), local_address, socket_options
         )
-        if rules.peer is not None:
-            try:
-                rules.peer(host, stream.get_extra_info("server_addr"))
-            except BaseException:
-                stream.close()
-                raise
-        return stream if rules.timeout is None else _RuledStream(stream, rules.timeout)
+        refusal = self._refusal(host, stream)
+        if refusal is not None:
+            stream.close()
+            raise refusal
+        return self._stream(stream)
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
     ) -> Any:
-        rules = self._rules
-        if rules.unix_socket is not None:
-            rules.unix_socket(path)
-        stream = self._backend.connect_unix_socket(
-            path, _timeout(rules, timeout), socket_options=socket_options
-        )
-        return stream if rules.timeout is None else _RuledStream(stream, rules.timeout)
+        self._unix_socket(path)
+        stream = self._backend.connect_unix_socket(path, self._timeout(timeout), socket_options)
+        return self._stream(stream)
 
     def sleep(self, seconds: float) -> None:
         self._backend.sleep(seconds)
 
+    def _stream(self, stream: Any) -> Any:
+        timeout = self._rules.timeout
+        return stream if timeout is None else _RuledStream(stream, timeout)
 
-class AsyncRuledBackend:
-    """Async twin of :class:`RuledBackend`."""
 
-    __slots__ = ("_backend", "_rules")
+class AsyncRuledBackend(_Ruled):
+    """Async twin of :class:`RuledBackend` (the address rule runs in a worker thread)."""
 
-    def __init__(self, backend: Any, rules: SocketRules) -> None:
-        self._backend = backend
-        self._rules = rules
+    __slots__ = ()
 
     async def connect_tcp(
         self,
@@ -124,42 +134,37 @@ class AsyncRuledBackend:
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> Any:
-        rules = self._rules
-        address = host
-        if rules.address is not None:
-            address = await anyio.to_thread.run_sync(rules.address, host, port)
+        resolve = self._rules.address
+        address = host if resolve is None else await anyio.to_thread.run_sync(resolve, host, port)
         stream = await self._backend.connect_tcp(
-            address,
-            port,
-            _timeout(rules, timeout),
-            local_address=local_address,
-            socket_options=socket_options,
+            address, port, self._timeout(timeout), local_address, socket_options
         )
-        if rules.peer is not None:
-            try:
-                rules.peer(host, stream.get_extra_info("server_addr"))
-            except BaseException:
-                await stream.aclose()
-                raise
-        return stream if rules.timeout is None else _AsyncRuledStream(stream, rules.timeout)
+        refusal = self._refusal(host, stream)
+        if refusal is not None:
+            await stream.aclose()
+            raise refusal
+        return self._stream(stream)
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
     ) -> Any:
-        rules = self._rules
-        if rules.unix_socket is not None:
-            rules.unix_socket(path)
+        self._unix_socket(path)
         stream = await self._backend.connect_unix_socket(
-            path, _timeout(rules, timeout), socket_options=socket_options
+            path, self._timeout(timeout), socket_options
         )
-        return stream if rules.timeout is None else _AsyncRuledStream(stream, rules.timeout)
+        return self._stream(stream)
 
     async def sleep(self, seconds: float) -> None:
         await self._backend.sleep(seconds)
 
+    def _stream(self, stream: Any) -> Any:
+        timeout = self._rules.timeout
+        return stream if timeout is None else _AsyncRuledStream(stream, timeout)
 
-class _RuledStream:
-    """A network stream whose every wait takes its timeout from the rules."""
+
+class _TimedStream:
+    """What the sync and async streams share: the stream, its timeout rule, its own
+    ``get_extra_info``."""
 
     __slots__ = ("_stream", "_timeout", "get_extra_info")
 
@@ -169,6 +174,12 @@ class _RuledStream:
         self.get_extra_info: Callable[[str], Any] = stream.get_extra_info
         """The stream's own (no frame of ours: the pool asks every idle connection whether
         it is readable, for every request)."""
+
+
+class _RuledStream(_TimedStream):
+    """A network stream whose every wait takes its timeout from the rules."""
+
+    __slots__ = ()
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         data: bytes = self._stream.read(max_bytes, self._timeout(timeout))
@@ -187,16 +198,10 @@ class _RuledStream:
         return _RuledStream(stream, self._timeout)
 
 
-class _AsyncRuledStream:
+class _AsyncRuledStream(_TimedStream):
     """Async twin of :class:`_RuledStream`."""
 
-    __slots__ = ("_stream", "_timeout", "get_extra_info")
-
-    def __init__(self, stream: Any, timeout: Callable[[float | None], float | None]) -> None:
-        self._stream = stream
-        self._timeout = timeout
-        self.get_extra_info: Callable[[str], Any] = stream.get_extra_info
-        """The stream's own (as :class:`_RuledStream`'s)."""
+    __slots__ = ()
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         data: bytes = await self._stream.read(max_bytes, self._timeout(timeout))
