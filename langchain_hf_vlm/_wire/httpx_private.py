@@ -78,25 +78,30 @@ def changed(cls: type, expected: Methods, *, exact: bool = True) -> str | None:
     return None
 
 
-_checked: dict[tuple[type, Methods], bool] = {}
-"""Each class checked, once per expectation."""
-
-
 def _usable(cls: type, expected: Methods, exact: bool, without: str) -> bool:
     """Whether ``cls`` has the methods expected; when not, one debug line says what changed
     and what the package does ``without`` them."""
-    usable = _checked.get((cls, expected))
-    if usable is None:
-        change = changed(cls, expected, exact=exact)
-        if change is not None:
-            logger.debug("httpx internals changed (%s): %s", change, without)
-        usable = _checked[(cls, expected)] = change is None
-    return usable
+    change = changed(cls, expected, exact=exact)
+    if change is not None:
+        logger.debug("httpx internals changed (%s): %s", change, without)
+    return change is None
+
+
+_direct_classes: dict[type, bool] = {}
+"""Client classes checked for :func:`sends_directly` (asked once a request: a dict lookup)."""
+_pool_classes: dict[tuple[type, type], bool] = {}
+"""Pool and backend classes checked for :func:`wrap_network_backends`."""
 
 
 def sends_directly(client: httpx.Client | httpx.AsyncClient) -> bool:
     """Whether requests of ``client`` can go straight to its transport (:mod:`_wire.direct`)."""
-    return _usable(type(client), CLIENT_METHODS, True, "requests go through client.send")
+    usable = _direct_classes.get(type(client))
+    if usable is None:
+        without = "requests go through client.send"
+        usable = _direct_classes[type(client)] = _usable(
+            type(client), CLIENT_METHODS, True, without
+        )
+    return usable
 
 
 def transport_for_url(client: httpx.Client, url: httpx.URL) -> httpx.BaseTransport:
@@ -141,10 +146,13 @@ def wrap_network_backends(
         logger.debug("httpx internals changed (no connection pool found): %s", without)
         return False
     for pool, backend in zip(pools, backends, strict=True):
-        if not (
-            _usable(type(pool), POOL_METHODS, False, without)
-            and _usable(type(backend), BACKEND_METHODS, True, without)
-        ):
+        classes = (type(pool), type(backend))
+        usable = _pool_classes.get(classes)
+        if usable is None:
+            usable = _pool_classes[classes] = _usable(
+                classes[0], POOL_METHODS, False, without
+            ) and _usable(classes[1], BACKEND_METHODS, True, without)
+        if not usable:
             return False
     for pool, backend in zip(pools, backends, strict=True):
         pool._network_backend = wrap(backend)
