@@ -12,7 +12,6 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 
 from langchain_hf_vlm._answers.answer import chat_result
 from langchain_hf_vlm._answers.chunks import StreamAssembler
-from langchain_hf_vlm._answers.usage import usage_metadata
 from langchain_hf_vlm.errors import MalformedResponseError
 
 RID = "chatcmpl-42"
@@ -229,36 +228,6 @@ def test_a_bad_usage_detail_is_dropped_and_the_counts_kept() -> None:
     assert message.response_metadata["usage_error"] == (
         "usage details dropped: prompt_tokens_details.cached_tokens='some' is not a token count"
     )
-
-
-@pytest.mark.parametrize(
-    ("usage", "expected"),
-    [
-        (
-            {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12},
-            {"input_tokens": 5, "output_tokens": 7, "total_tokens": 12},
-        ),
-        (
-            {"prompt_tokens": 5, "completion_tokens": 7},
-            {"input_tokens": 5, "output_tokens": 7, "total_tokens": 12},
-        ),
-        (
-            {
-                "prompt_tokens": 5,
-                "completion_tokens": 7,
-                "total_tokens": 12,
-                "prompt_tokens_details": None,
-                "completion_tokens_details": None,
-            },
-            {"input_tokens": 5, "output_tokens": 7, "total_tokens": 12},
-        ),
-        (USAGE, USAGE_METADATA),
-        (None, None),
-        ({}, None),
-    ],
-)
-def test_usage_metadata(usage: dict[str, Any] | None, expected: dict[str, Any] | None) -> None:
-    assert usage_metadata(usage) == expected
 
 
 @pytest.mark.parametrize("key", ["reasoning", "reasoning_content"])
@@ -560,7 +529,6 @@ def test_stream_without_finish_reason_and_usage() -> None:
     assembler = StreamAssembler()
     list(assembler.feed(chunk({"content": "partial"})))
     assert not assembler.finished
-    assert assembler.received_any
     final = assembler.final()
     assert final.message.response_metadata["finish_reason"] is None
     assert final.message.usage_metadata is None  # type: ignore[attr-defined]
