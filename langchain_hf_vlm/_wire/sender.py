@@ -114,18 +114,15 @@ class ChatSender(Clients):
         *,
         timeout: float | None,
         max_retries: int,
-        max_connections: int = 100,
         http_client: httpx.Client | None = None,
         http_async_client: httpx.AsyncClient | None = None,
         limits: Limits | None = None,
     ) -> None:
         super().__init__(
             timeout=timeout,
-            max_connections=max_connections,
             http_client=http_client,
             http_async_client=http_async_client,
         )
-        self.timeout = timeout
         self.max_retries = max_retries
         self.limits = limits or Limits(timeout=timeout)
 

@@ -1,4 +1,5 @@
-"""Token usage (``_answers.usage``): counts to ``UsageMetadata``; bad counts dropped, the answer kept."""
+"""Token usage (``_answers.usage``): a server's ``usage`` to the ``usage_metadata`` the caller reads,
+whole and streamed; bad counts dropped, the answer kept."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from langchain_hf_vlm._answers.answer import chat_result
-from langchain_hf_vlm._answers.usage import usage_metadata
-from tests.support.wire_answers import RID, USAGE, USAGE_METADATA, chunk, stream
+from langchain_hf_vlm._answers.chunks import StreamAssembler
+from tests.support.wire_answers import RID, chunk, stream
 
 
 @pytest.mark.parametrize(
@@ -62,31 +63,60 @@ def test_a_bad_usage_detail_is_dropped_and_the_counts_kept() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("usage", "expected"),
-    [
-        (
-            {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12},
-            {"input_tokens": 5, "output_tokens": 7, "total_tokens": 12},
-        ),
-        (
-            {"prompt_tokens": 5, "completion_tokens": 7},
-            {"input_tokens": 5, "output_tokens": 7, "total_tokens": 12},
-        ),
-        (
-            {
-                "prompt_tokens": 5,
-                "completion_tokens": 7,
-                "total_tokens": 12,
-                "prompt_tokens_details": None,
-                "completion_tokens_details": None,
-            },
-            {"input_tokens": 5, "output_tokens": 7, "total_tokens": 12},
-        ),
-        (USAGE, USAGE_METADATA),
-        (None, None),
-        ({}, None),
-    ],
-)
-def test_usage_metadata(usage: dict[str, Any] | None, expected: dict[str, Any] | None) -> None:
-    assert usage_metadata(usage) == expected
+COUNTS = {"input_tokens": 5, "output_tokens": 7, "total_tokens": 12}
+CASES = [
+    pytest.param(
+        {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}, COUNTS, id="all"
+    ),
+    pytest.param({"prompt_tokens": 5, "completion_tokens": 7}, COUNTS, id="no-total"),
+    pytest.param(
+        {
+            "prompt_tokens": 5,
+            "completion_tokens": 7,
+            "total_tokens": 12,
+            "prompt_tokens_details": None,
+            "completion_tokens_details": None,
+        },
+        COUNTS,
+        id="null-details",
+    ),
+    pytest.param(
+        {
+            "prompt_tokens": 120,
+            "completion_tokens": 30,
+            "total_tokens": 150,
+            "prompt_tokens_details": {"cached_tokens": 64},
+            "completion_tokens_details": {"reasoning_tokens": 12},
+        },
+        {
+            "input_tokens": 120,
+            "output_tokens": 30,
+            "total_tokens": 150,
+            "input_token_details": {"cache_read": 64},
+            "output_token_details": {"reasoning": 12},
+        },
+        id="details",
+    ),
+    pytest.param(None, None, id="null"),
+    pytest.param({}, None, id="empty"),
+]
+
+
+@pytest.mark.parametrize(("usage", "expected"), CASES)
+def test_usage_of_a_whole_answer(usage: dict[str, Any] | None, expected: Any) -> None:
+    body = {"choices": [{"message": {"content": "hi"}, "finish_reason": "stop"}], "usage": usage}
+    message = chat_result(body).generations[0].message
+    assert isinstance(message, AIMessage)
+    assert message.usage_metadata == expected
+    assert "usage_error" not in message.response_metadata
+
+
+@pytest.mark.parametrize(("usage", "expected"), CASES)
+def test_usage_of_a_stream(usage: dict[str, Any] | None, expected: Any) -> None:
+    assembler = StreamAssembler()
+    assembler.feed({"choices": [{"delta": {"content": "hi"}, "finish_reason": "stop"}]})
+    assembler.feed({"choices": [], "usage": usage})
+    message = assembler.final().message
+    assert isinstance(message, AIMessage)
+    assert message.usage_metadata == expected
+    assert "usage_error" not in message.response_metadata
