@@ -40,7 +40,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from huggingface_hub import constants
 
@@ -222,13 +222,13 @@ def is_inference_endpoint(url: str) -> bool:
 
 
 def chat_completions_url(base_url: str) -> str:
-    """Complete a server's base URL (with or without ``/v1``) to its chat-completions route."""
-    url = base_url.rstrip("/")
-    if url.endswith("/chat/completions"):
-        return url
-    if url.endswith("/v1"):
-        return url + "/chat/completions"
-    return url + "/v1/chat/completions"
+    """Complete a server's base URL (with or without ``/v1``) to its chat-completions route;
+    a query (``?api-version=...``) stays at the end."""
+    parts = urlsplit(base_url)
+    path = parts.path.rstrip("/")
+    if not path.endswith("/chat/completions"):
+        path += "/chat/completions" if path.endswith("/v1") else "/v1/chat/completions"
+    return urlunsplit(parts._replace(path=path))
 
 
 def resolve_endpoint(

@@ -21,7 +21,7 @@ from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._servers.dialects import ScaleUpPolicy
 from langchain_hf_vlm._wire.deadline import Deadline, bounded
 from langchain_hf_vlm._wire.failures import ERROR_BODY_BYTES, error_for_response, transport_error
-from langchain_hf_vlm._wire.redaction import Redactor
+from langchain_hf_vlm._wire.redaction import Redactor, shown_url
 from langchain_hf_vlm._wire.retry import Retries
 from langchain_hf_vlm._wire.sse import (
     DEFAULT_MAX_EVENT_BYTES,
@@ -117,6 +117,8 @@ class CallState:
         limits: Limits,
         *,
         at_socket: bool = False,
+        method: str = "POST",
+        url: str | None = None,
     ) -> None:
         self.limits = limits
         self.at_socket = at_socket
@@ -127,6 +129,8 @@ class CallState:
         read of a stream; never nested)."""
         self.retries = Retries(max_retries, scale_up)
         self.redact = Redactor.from_headers(headers)
+        self.target = None if url is None else self.redact(f"{method} {shown_url(url)}")
+        """What the call's final error names: method and URL, no secrets."""
 
     def attempt(self, *, stream: bool) -> None:
         """A new attempt begins: a stream's stall timer starts now."""
@@ -185,10 +189,23 @@ class CallState:
     def next_wait(self, error: ModelError, cause: BaseException) -> float:
         """Seconds to wait before the next attempt; raises ``error`` if there is none, or if
         the wait would end past ``request_timeout``."""
-        delay = self.retries.next_wait(error, cause)
+        try:
+            delay = self.retries.next_wait(error, cause)
+        except ModelError as final:
+            self.located(final)
+            raise
         if not self.deadline.allows_wait(delay):
-            raise error from cause
+            raise self.located(error) from cause
         return delay
+
+    def located(self, error: ModelError) -> ModelError:
+        """``error``, now final, naming the request and how many attempts were made: "after 3
+        attempts" tells a silent wait of retries from a first refusal."""
+        if self.target is not None and error.args and isinstance(error.args[0], str):
+            attempts = self.retries.attempt + 1
+            where = f"{self.target}, after {attempts} attempt{'s' if attempts > 1 else ''}"
+            error.args = (f"{error.args[0]} ({where})", *error.args[1:])
+        return error
 
     def _timed_out(self, kind: Literal["request", "stall"], delivered: bool) -> APITimeoutError:
         if kind == "request":
