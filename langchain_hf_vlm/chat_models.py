@@ -126,14 +126,12 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
 
     def _live(self, name: str) -> Any:
         """A private attribute's value, read straight from pydantic's dict of them."""
-        private = self.__pydantic_private__
-        return None if private is None else private.get(name)
+        return (self.__pydantic_private__ or {}).get(name)
 
     @property
-    def endpoint(self) -> Endpoint:
+    def _target(self) -> Endpoint:
         """Where requests go: URL, dialect, and whether it is a Hugging Face host."""
-        # Read from the private dict: ``self._endpoint`` costs a failed lookup and pydantic's
-        # __getattr__ (~2 µs), and this runs several times per request (so do images, transport).
+        # The private dict, not ``self._endpoint`` (pydantic's __getattr__, ~2 µs per read).
         endpoint: Endpoint | None = self._live("_endpoint")
         if endpoint is None:
             endpoint = resolve_endpoint(self.base_url, self.backend, self.wait_for_scale_up)
@@ -141,7 +139,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         return endpoint
 
     @property
-    def images(self) -> ImagePipeline:
+    def _pipeline(self) -> ImagePipeline:
         """The image pipeline: sizing, re-encoding, URL fetching and the request size guard."""
         images: ImagePipeline | None = self._live("_images")
         if images is None:
@@ -150,7 +148,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         return images
 
     @property
-    def transport(self) -> ChatSender:
+    def _sender(self) -> ChatSender:
         transport: ChatSender | None = self._live("_transport")
         if transport is None:
             transport = _request.transport(self)
@@ -197,7 +195,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         **kwargs: Any,
     ) -> ChatResult:
         request = _invoke.prepare(self, messages, stop, kwargs, stream=False)
-        return _invoke.result(self.transport.post(request, retry_reporter(run_manager)))
+        return _invoke.result(self._sender.post(request, retry_reporter(run_manager)))
 
     async def _agenerate(
         self,
@@ -207,7 +205,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         **kwargs: Any,
     ) -> ChatResult:
         request = await _invoke.aprepare(self, messages, stop, kwargs, stream=False)
-        return _invoke.result(await self.transport.apost(request, retry_reporter(run_manager)))
+        return _invoke.result(await self._sender.apost(request, retry_reporter(run_manager)))
 
     def _stream(
         self,
@@ -217,7 +215,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         request = _invoke.prepare(self, messages, stop, kwargs, stream=True)
-        yield from stream_chunks(self.transport.stream(request, retry_reporter(run_manager)))
+        yield from stream_chunks(self._sender.stream(request, retry_reporter(run_manager)))
 
     async def _astream(
         self,
@@ -228,7 +226,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
     ) -> AsyncIterator[ChatGenerationChunk]:
         request = await _invoke.aprepare(self, messages, stop, kwargs, stream=True)
         async for chunk in astream_chunks(
-            self.transport.astream(request, retry_reporter(run_manager))
+            self._sender.astream(request, retry_reporter(run_manager))
         ):
             yield chunk
 

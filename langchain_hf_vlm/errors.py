@@ -186,7 +186,7 @@ class APIConnectionError(HuggingFaceVLMError, ModelConnectionError):
 
 class APITimeoutError(HuggingFaceVLMError, ModelTimeoutError):
     """The request timed out; ``phase`` says where: connect, first byte, between chunks (no
-    data event within ``timeout``), or ``request`` (the call outlasted ``request_timeout``)."""
+    data event within ``timeout``), or ``request`` (the call outlasted ``total_timeout``)."""
 
     def __init__(
         self,

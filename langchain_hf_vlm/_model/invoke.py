@@ -35,9 +35,9 @@ def prepare(
 ) -> PreparedRequest:
     """The request for one call, its images prepared and its server identified if need be."""
     wire = to_wire_messages(messages)
-    llm.images.prepare(wire)
+    llm._pipeline.prepare(wire)
     if _request.needs_dialect(llm, kwargs):
-        llm._endpoint = identify(llm.transport, llm.endpoint, _request.probe_headers(llm))
+        llm._endpoint = identify(llm._sender, llm._target, _request.probe_headers(llm))
     return _request.build_request(llm, wire, stop, kwargs, stream=stream)
 
 
@@ -51,10 +51,10 @@ async def aprepare(
 ) -> PreparedRequest:
     """Async twin of :func:`prepare`."""
     wire = to_wire_messages(messages)
-    await llm.images.aprepare(wire)
+    await llm._pipeline.aprepare(wire)
     if _request.needs_dialect(llm, kwargs):
         headers = _request.probe_headers(llm)
-        llm._endpoint = await aidentify(llm.transport, llm.endpoint, headers)
+        llm._endpoint = await aidentify(llm._sender, llm._target, headers)
     return _request.build_request(llm, wire, stop, kwargs, stream=stream)
 
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import LangSmithParams
 from pydantic import SecretStr
-from pydantic.fields import FieldInfo
 
 from langchain_hf_vlm._answers.answer import MODEL_PROVIDER
 from langchain_hf_vlm._media.expand import MediaLimits
@@ -23,7 +22,12 @@ from langchain_hf_vlm._media.refs import WireMessages
 from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._media.video import VideoLimits
 from langchain_hf_vlm._request.auth import bearer_token, request_headers
-from langchain_hf_vlm._request.body import SAMPLING_PARAMETERS, body_bytes, build_payload
+from langchain_hf_vlm._request.body import (
+    SAMPLING_PARAMETERS,
+    body_bytes,
+    build_payload,
+    refuse_several_choices,
+)
 from langchain_hf_vlm._servers.dialects import Endpoint, resolve_endpoint
 from langchain_hf_vlm._servers.providers import check_provider
 from langchain_hf_vlm._wire.policy import Limits
@@ -32,21 +36,6 @@ from langchain_hf_vlm.errors import MissingTokenError
 
 if TYPE_CHECKING:
     from langchain_hf_vlm.chat_models import ChatHuggingFaceVLM
-
-
-def refuse_unknown_arguments(fields: Mapping[str, FieldInfo], values: Any) -> Any:
-    """``values`` unchanged; raises ValueError naming any argument that is no field (pydantic
-    would drop it silently: a misspelt ``max_token=`` must not be ignored)."""
-    if not isinstance(values, Mapping):
-        return values
-    known = set(fields) | {info.alias for info in fields.values() if info.alias}
-    unknown = sorted(str(name) for name in values if name not in known)
-    if unknown:
-        raise ValueError(
-            f"ChatHuggingFaceVLM got unknown arguments {unknown}; other request parameters "
-            "go in extra_body={...}, headers in default_headers"
-        )
-    return values
 
 
 def checked_endpoint(llm: ChatHuggingFaceVLM) -> Endpoint:
@@ -61,6 +50,8 @@ def checked_endpoint(llm: ChatHuggingFaceVLM) -> Endpoint:
         raise ValueError(
             f"extra_body repeats {clashes}: set these as the model's own fields instead"
         )
+    if llm.streaming:
+        refuse_several_choices(llm.n, "streaming=True")
     if llm.bill_to and not endpoint.hf_host:
         raise ValueError(f"bill_to applies to Hugging Face hosts only, not to {llm.base_url}")
     return endpoint
@@ -72,7 +63,7 @@ def identifying_params(llm: ChatHuggingFaceVLM) -> dict[str, Any]:
         "model": llm.model,
         "provider": llm.provider,
         "base_url": llm.base_url,
-        "backend": llm.endpoint.dialect.name,
+        "backend": llm._target.dialect.name,
         **parameters(llm),
     }
 
@@ -93,26 +84,26 @@ def wire_model(llm: ChatHuggingFaceVLM, override: str | None) -> str:
 def needs_dialect(llm: ChatHuggingFaceVLM, kwargs: Mapping[str, Any]) -> bool:
     """Whether this call depends on a dialect that is still a guess."""
     # The keys first: they are plain dict lookups, the endpoint a pydantic private attribute.
-    return ("response_format" in kwargs or "tools" in kwargs) and not (llm.endpoint.dialect_known)
+    return ("response_format" in kwargs or "tools" in kwargs) and not (llm._target.dialect_known)
 
 
 def token(llm: ChatHuggingFaceVLM) -> str | None:
     """The token for the model's endpoint under the token rule (``_request.auth``); a key named by
     ``api_key_env`` counts as given explicitly."""
     if llm.api_key_env is None:
-        return bearer_token(llm.endpoint, llm.api_key, "api_key" in llm.model_fields_set)
+        return bearer_token(llm._target, llm.api_key, "api_key" in llm.model_fields_set)
     key = os.environ.get(llm.api_key_env)
     if not key:
         raise MissingTokenError(
             f"api_key_env={llm.api_key_env!r} names an environment variable that is not set"
         )
-    return bearer_token(llm.endpoint, SecretStr(key), explicit=True)
+    return bearer_token(llm._target, SecretStr(key), explicit=True)
 
 
 def probe_headers(llm: ChatHuggingFaceVLM) -> dict[str, str]:
     """Headers of an identification GET."""
     return request_headers(
-        llm.endpoint, token(llm), bill_to=None, default_headers=llm.default_headers
+        llm._target, token(llm), bill_to=None, default_headers=llm.default_headers
     )
 
 
@@ -130,7 +121,7 @@ def build_request(
     stream_usage = call_kwargs.pop("stream_usage", llm.stream_usage)
     if stop is not None:
         call_kwargs["stop"] = stop
-    endpoint = llm.endpoint
+    endpoint = llm._target
     body = build_payload(
         model=wire_model(llm, override),
         messages=wire.messages,
@@ -141,7 +132,7 @@ def build_request(
         stream_usage=stream_usage,
         dialect=endpoint.dialect,
     )
-    scale_up = endpoint.scale_up(llm.timeout)
+    scale_up = endpoint.scale_up(llm.timeout, llm.scale_up_timeout)
     headers = request_headers(
         endpoint, token(llm), bill_to=llm.bill_to, default_headers=llm.default_headers
     )
@@ -155,7 +146,7 @@ def image_settings(llm: ChatHuggingFaceVLM) -> ImageSettings:
     return ImageSettings(
         max_pixels=llm.image_max_pixels,
         max_side=llm.image_max_side,
-        max_request_bytes=llm.max_request_bytes or llm.endpoint.dialect.max_request_bytes,
+        max_request_bytes=llm.max_request_bytes or llm._target.dialect.max_request_bytes,
         fetch_urls=llm.fetch_image_urls,
         fetch_timeout=llm.image_fetch_timeout,
         fetch_max_bytes=llm.image_fetch_max_bytes,
@@ -194,7 +185,7 @@ def transport(llm: ChatHuggingFaceVLM) -> ChatSender:
         http_async_client=llm.http_async_client,
         limits=Limits(
             timeout=llm.timeout,
-            request_timeout=llm.request_timeout,
+            total_timeout=llm.total_timeout,
             max_response_bytes=llm.max_response_bytes,
             max_event_bytes=llm.max_stream_event_bytes,
         ),

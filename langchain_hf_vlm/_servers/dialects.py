@@ -53,9 +53,9 @@ INFERENCE_ENDPOINTS_SUFFIX = ".endpoints.huggingface.cloud"
 _HF_HOST_SUFFIXES = (".huggingface.co", INFERENCE_ENDPOINTS_SUFFIX, ".hf.space")
 _HF_HOSTS = ("huggingface.co",)
 SCALE_UP_HEADER = "X-Scale-Up-Timeout"
-SCALE_UP_WAIT_WITHOUT_TIMEOUT = 600.0
-"""How long to wait for a server to start when the model has no timeout (the documentation's
-example value of ``X-Scale-Up-Timeout``)."""
+DEFAULT_SCALE_UP_WAIT = 600.0
+"""How long to wait for a server to start, by default (the documentation's example value of
+``X-Scale-Up-Timeout``): an Inference Endpoint's replica can take minutes to load a model."""
 _SCALE_UP_SHARE = 0.9
 """The proxy may hold a request for this share of the client's timeout, so that its answer
 arrives before the client stops waiting for the first byte."""
@@ -159,7 +159,7 @@ class ScaleUpPolicy:
     """
 
     asleep_when_503: bool = False
-    wait_budget: float = SCALE_UP_WAIT_WITHOUT_TIMEOUT
+    wait_budget: float = DEFAULT_SCALE_UP_WAIT
     """Seconds, from the first attempt, to keep retrying a server that is starting up."""
     header_seconds: int | None = None
     """The ``X-Scale-Up-Timeout`` value, or None for no header."""
@@ -186,16 +186,17 @@ class Endpoint:
     wait_for_scale_up: bool | None = field(default=None, kw_only=True)
     """The user's choice about scaled-to-zero handling; None leaves it to the host rule."""
 
-    def scale_up(self, timeout: float | None) -> ScaleUpPolicy:
-        """The policy for a server that is starting up, given the model's ``timeout``."""
+    def scale_up(self, timeout: float | None, wait: float = DEFAULT_SCALE_UP_WAIT) -> ScaleUpPolicy:
+        """The policy for a server that is starting up, given the model's ``timeout`` (each
+        network wait) and ``scale_up_timeout`` (``wait``, the whole wait for the server)."""
         asleep = self.wait_for_scale_up
         if asleep is None:
             asleep = is_inference_endpoint(self.url)
-        budget = SCALE_UP_WAIT_WITHOUT_TIMEOUT if timeout is None else timeout
         header = None
         if asleep:
-            header = int(budget) if timeout is None else max(1, int(timeout * _SCALE_UP_SHARE))
-        return ScaleUpPolicy(asleep_when_503=asleep, wait_budget=budget, header_seconds=header)
+            hold = wait if timeout is None else min(wait, timeout * _SCALE_UP_SHARE)
+            header = max(1, int(hold))
+        return ScaleUpPolicy(asleep_when_503=asleep, wait_budget=wait, header_seconds=header)
 
     @property
     def root(self) -> str:

@@ -1,7 +1,7 @@
 """What one call may take, and what its failures become. Pure: the transport's sync and async
 loops do the I/O and ask this module everything else.
 
-Per call: a :class:`~_wire.deadline.Deadline` (``request_timeout`` for the whole call, retries and
+Per call: a :class:`~_wire.deadline.Deadline` (``total_timeout`` for the whole call, retries and
 their waits included; a stall timer of ``timeout`` between a stream's data events), the read
 limits (``max_response_bytes`` for an answer or a whole stream, after decompression;
 ``max_stream_event_bytes`` for one event; the first 64 KB of an error body, which holds its
@@ -37,7 +37,7 @@ from langchain_hf_vlm.errors import (
     ResponseTooLargeError,
 )
 
-DEFAULT_REQUEST_TIMEOUT = 600.0
+DEFAULT_TOTAL_TIMEOUT = 600.0
 """Ten minutes: a long answer about several large images on a busy server, with retries."""
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 """A long answer with logprobs stays far below; a runaway or hostile server stops here."""
@@ -53,7 +53,7 @@ class Limits:
 
     timeout: float | None
     """Seconds for each network wait; in a stream, between data events."""
-    request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT
+    total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT
     max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES
     max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES
 
@@ -123,7 +123,7 @@ class CallState:
         self.limits = limits
         self.at_socket = at_socket
         """The client's sockets obey the deadline (clients the package made)."""
-        self.deadline = Deadline(limits.request_timeout)
+        self.deadline = Deadline(limits.total_timeout)
         self.scope = bounded(self.deadline)
         """``with call.scope:`` around each network call (one object: it runs around every
         read of a stream; never nested)."""
@@ -188,7 +188,7 @@ class CallState:
 
     def next_wait(self, error: ModelError, cause: BaseException) -> float:
         """Seconds to wait before the next attempt; raises ``error`` if there is none, or if
-        the wait would end past ``request_timeout``."""
+        the wait would end past ``total_timeout``."""
         try:
             delay = self.retries.next_wait(error, cause)
         except ModelError as final:
@@ -210,8 +210,8 @@ class CallState:
     def _timed_out(self, kind: Literal["request", "stall"], delivered: bool) -> APITimeoutError:
         if kind == "request":
             return APITimeoutError(
-                f"timed out: the call took longer than request_timeout="
-                f"{self.limits.request_timeout:g}s",
+                f"timed out: the call took longer than total_timeout="
+                f"{self.limits.total_timeout:g}s",
                 phase="request",
             )
         if delivered:

@@ -99,8 +99,8 @@ def _still_starting(
 ) -> InternalServerError:
     return InternalServerError(
         f"the server was still starting up after {waited:.1f}s of retries, and waiting longer "
-        f"would exceed the model's timeout of {budget:g}s (raise timeout to wait longer for a "
-        f"scaled-to-zero endpoint): {error}",
+        f"would exceed the model's scale_up_timeout of {budget:g}s (raise it to wait longer for "
+        f"a scaled-to-zero endpoint): {error}",
         response=error.response,
         server_message=error.server_message,
         error_type=error.error_type,

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm._wire import retry as retry_module
@@ -39,7 +40,7 @@ def _closed_port_model(port: int, **fields: Any) -> ChatHuggingFaceVLM:
         ChatHuggingFaceVLM(
             model="tiny/vlm",
             base_url=f"http://127.0.0.1:{port}/v1?api_key=query-secret-value",
-            api_key=TOKEN,
+            api_key=SecretStr(TOKEN),
             backend="vllm",
             **fields,
         )

@@ -21,7 +21,7 @@ MB = 1 << 20
 CAPS: dict[str, Any] = {
     "timeout": 2.0,
     "max_retries": 1,
-    "request_timeout": 6.0,
+    "total_timeout": 6.0,
     "max_response_bytes": 4 * MB,
     "max_stream_event_bytes": 1 * MB,
 }

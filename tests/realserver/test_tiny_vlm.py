@@ -148,7 +148,7 @@ def test_large_photo_is_downscaled_and_answered(real_server: TinyVLMServer, tmp_
     model = make_model(real_server)
     answer = model.invoke(_ask(image_block(path)))
     assert answer.content == ANS_IMAGE
-    assert model.images.stats.decoded == 1  # it was resized, not sent as it was
+    assert model._pipeline.stats.decoded == 1  # it was resized, not sent as it was
     sent = image_block(path)["base64"]
     assert len(sent) > 1_000_000  # the original would have been a large request
 

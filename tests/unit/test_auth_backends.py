@@ -353,7 +353,7 @@ def test_the_retired_host_warns_once_per_process() -> None:
         "    warnings.simplefilter('always')\n"
         "    for _ in range(3):\n"
         f"        m = ChatHuggingFaceVLM(model='m', base_url={RETIRED!r}, api_key='hf_x')\n"
-        "        assert m.endpoint.url == 'https://router.huggingface.co/v1/chat/completions'\n"
+        "        assert m._target.url == 'https://router.huggingface.co/v1/chat/completions'\n"
         "print([(w.category.__name__, w.filename) for w in caught])\n"
     )
     out = subprocess.run(
