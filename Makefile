@@ -138,7 +138,7 @@ check-dist: dist ## twine check, contents of both archives, the wheel installed 
 	$(VENV)/bin/python scripts/check_dist.py dist
 
 test: lint unit protocol py313 hub2 ray realserver vllm check-dist ## everything CI runs
-	@$(if $(PY313_SKIPPED),echo "make test: every tier passed, but $(PY313_SKIPPED)" >&2,true)
+	@$(if $(PY313_SKIPPED),echo "make test: every other tier passed; $(PY313_SKIPPED)" >&2,true)
 
 # HF_TOKEN (the router) or BASE_URL needs only the client; otherwise the tiny local model
 # needs the serving environment (torch, transformers) too.

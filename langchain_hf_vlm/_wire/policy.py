@@ -117,7 +117,6 @@ class CallState:
         limits: Limits,
         *,
         at_socket: bool = False,
-        method: str = "POST",
         url: str | None = None,
     ) -> None:
         self.limits = limits
@@ -129,8 +128,9 @@ class CallState:
         read of a stream; never nested)."""
         self.retries = Retries(max_retries, scale_up)
         self.redact = Redactor.from_headers(headers)
-        self.target = None if url is None else self.redact(f"{method} {shown_url(url)}")
-        """What the call's final error names: method and URL, no secrets."""
+        self.target = None if url is None else self.redact(f"POST {shown_url(url)}")
+        """What the final error of a chat request names: method and URL, no secrets (probes,
+        whose failures are never raised, have none)."""
 
     def attempt(self, *, stream: bool) -> None:
         """A new attempt begins: a stream's stall timer starts now."""
