@@ -57,7 +57,7 @@ def main() -> None:
         data = args.image.read_bytes() if args.image else sample_png()
         # image_block: a plain LangChain image block, mime type read from the bytes
         message = HumanMessage(content=[{"type": "text", "text": args.question}, image_block(data)])
-        print(f"model: {model.model} at {model.endpoint.url}")
+        print(f"model: {model.model} at {model.base_url or 'the Inference Providers router'}")
         print(f"question: {args.question}\nanswer: ", end="", flush=True)
         full = None
         for chunk in model.stream([message]):

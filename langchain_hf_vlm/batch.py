@@ -111,7 +111,7 @@ class BatchResult:
 def is_retryable(error: BaseException) -> bool:
     """Whether an item that failed with ``error`` may succeed when tried again later.
 
-    Rate limits, timeouts (``request_timeout`` included), broken connections and server-side
+    Rate limits, timeouts (``total_timeout`` included), broken connections and server-side
     failures (5xx, a stream cut short) are; invalid input, authentication, other client errors
     (4xx), answers that are no chat completion and answers over the model's size limits are
     not: the same server would likely send them again.

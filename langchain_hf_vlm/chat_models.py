@@ -88,7 +88,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return _request.identifying_params(self._request_settings(), self.base_url, self.endpoint)
+        return _request.identifying_params(self._request_settings(), self.base_url, self._target)
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         return PROFILE
@@ -103,14 +103,12 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
 
     def _live(self, name: str) -> Any:
         """A private attribute's value, read straight from pydantic's dict of them."""
-        private = self.__pydantic_private__
-        return None if private is None else private.get(name)
+        return (self.__pydantic_private__ or {}).get(name)
 
     @property
-    def endpoint(self) -> Endpoint:
+    def _target(self) -> Endpoint:
         """Where requests go: URL, dialect, and whether it is a Hugging Face host."""
-        # Read from the private dict: ``self._endpoint`` costs a failed lookup and pydantic's
-        # __getattr__ (~2 µs), and this runs several times per request (so do images, transport).
+        # The private dict, not ``self._endpoint`` (pydantic's __getattr__, ~2 µs per read).
         endpoint: Endpoint | None = self._live("_endpoint")
         if endpoint is None:
             endpoint = resolve_endpoint(self.base_url, self.backend, self.wait_for_scale_up)
@@ -118,19 +116,19 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         return endpoint
 
     @property
-    def images(self) -> ImagePipeline:
+    def _pipeline(self) -> ImagePipeline:
         """The image pipeline: sizing, re-encoding, URL fetching and the request size guard."""
         images: ImagePipeline | None = self._live("_images")
         if images is None:
-            images = ImagePipeline(self._image_settings(self.endpoint), self._media_limits())
+            images = ImagePipeline(self._image_settings(self._target), self._media_limits())
             self._images = images
         return images
 
     @property
-    def transport(self) -> ChatSender:
+    def _sender(self) -> ChatSender:
         transport: ChatSender | None = self._live("_transport")
         if transport is None:
-            transport = self._sender()
+            transport = self._new_sender()
             self._transport = transport
         return transport
 
@@ -160,7 +158,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
     # ---- the four entry points
 
     def _parts(self) -> _invoke.Parts:
-        return _invoke.Parts(self._request_settings(), self.endpoint, self.images, self.transport)
+        return _invoke.Parts(self._request_settings(), self._target, self._pipeline, self._sender)
 
     def _prepared(self, prepared: _invoke.Prepared) -> PreparedRequest:
         self._endpoint = prepared.endpoint  # identified, if the call needed it
@@ -176,7 +174,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         request = self._prepared(
             _invoke.prepare(self._parts(), messages, stop, kwargs, stream=False)
         )
-        return _invoke.result(self.transport.post(request, retry_reporter(run_manager)))
+        return _invoke.result(self._sender.post(request, retry_reporter(run_manager)))
 
     async def _agenerate(
         self,
@@ -189,7 +187,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         request = self._prepared(
             await _invoke.aprepare(parts, messages, stop, kwargs, stream=False)
         )
-        return _invoke.result(await self.transport.apost(request, retry_reporter(run_manager)))
+        return _invoke.result(await self._sender.apost(request, retry_reporter(run_manager)))
 
     def _stream(
         self,
@@ -201,7 +199,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         request = self._prepared(
             _invoke.prepare(self._parts(), messages, stop, kwargs, stream=True)
         )
-        yield from stream_chunks(self.transport.stream(request, retry_reporter(run_manager)))
+        yield from stream_chunks(self._sender.stream(request, retry_reporter(run_manager)))
 
     async def _astream(
         self,
@@ -213,7 +211,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         parts = self._parts()
         request = self._prepared(await _invoke.aprepare(parts, messages, stop, kwargs, stream=True))
         async for chunk in astream_chunks(
-            self.transport.astream(request, retry_reporter(run_manager))
+            self._sender.astream(request, retry_reporter(run_manager))
         ):
             yield chunk
 

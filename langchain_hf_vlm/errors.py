@@ -1,36 +1,45 @@
 """Exceptions raised by ChatHuggingFaceVLM.
 
-HTTP failures are raised as langchain-core's standard model errors, each also a subclass of
-huggingface_hub's ``HfHubHTTPError`` so that code catching either keeps working. Every HTTP
-error carries ``status_code``, the server's own message (``server_message``) and the request
-id (``request_id``) when the server sent one.
+Every error the package raises is a :class:`HuggingFaceVLMError`, and also an instance of the
+langchain-core error (``Model...Error``) or built-in error that says what kind it is, so that
+code written against LangChain's errors, or catching ``ValueError`` for bad input, keeps
+working. HTTP error answers are also huggingface_hub's ``HfHubHTTPError``; each carries
+``status_code``, the server's own message (``server_message``) and the request id
+(``request_id``) when the server sent one. Errors of a request name its method, URL (never the
+token or query values) and how many attempts were made.
 
-The tree (langchain-core / huggingface_hub bases in brackets)::
+The tree (langchain-core, huggingface_hub and built-in bases in brackets)::
 
-    ValueError
-    ├── InvalidContentError              bad input, raised before anything is sent
-    └── MissingTokenError                [ModelAuthenticationError] no token for the router
-    HuggingFaceVLMHTTPError              [HfHubHTTPError, ModelError] an HTTP error answer
-    ├── AuthenticationError              401 [ModelAuthenticationError]
-    ├── PermissionDeniedError            402, 403 [ModelPermissionDeniedError]
-    ├── InvalidRequestError              400, 413, 422 [ModelInvalidRequestError]
-    │   └── ContextOverflowError         the input does not fit [ContextOverflowError]
-    ├── NotFoundError                    404 [ModelNotFoundError]
-    ├── RateLimitError                   429, with ``retry_after`` [ModelRateLimitError]
-    └── APIError                         unexpected answers [ModelAPIError]
-        └── InternalServerError          5xx: the server failed to answer
-    APIConnectionError                   unreachable, connection broke [ModelConnectionError]
-    APITimeoutError                      with ``phase`` [ModelTimeoutError]
-    MalformedResponseError               a 2xx answer that is no chat completion [ModelAPIError]
-    ResponseTooLargeError                larger than the model's read limits [ModelAPIError]
-    IncompleteStreamError                stream broke off, with ``partial_message`` [ModelAPIError]
+    HuggingFaceVLMError                  every error of the package [Exception]
+    ├── InvalidContentError              bad input, raised before anything is sent [ValueError]
+    ├── MissingTokenError                no token for a server that needs one, raised before
+    │                                    sending [ModelAuthenticationError, ValueError]
+    ├── APIConnectionError               unreachable, connection broke [ModelConnectionError]
+    ├── APITimeoutError                  with ``phase`` [ModelTimeoutError]
+    ├── HuggingFaceVLMHTTPError          an HTTP error answer [HfHubHTTPError, ModelError]
+    │   ├── AuthenticationError          401 [ModelAuthenticationError]
+    │   ├── PermissionDeniedError        402, 403 [ModelPermissionDeniedError]
+    │   ├── InvalidRequestError          400, 413, 422 [ModelInvalidRequestError]
+    │   │   └── ContextOverflowError     the input does not fit [ContextOverflowError]
+    │   ├── NotFoundError                404 [ModelNotFoundError]
+    │   ├── RateLimitError               429, with ``retry_after`` [ModelRateLimitError]
+    │   └── APIResponseError             (also an APIError) another status, an error in a
+    │       │                            2xx answer, a redirect loop
+    │       └── InternalServerError      5xx: the server failed to answer
+    └── APIError                         the server failed, or its answer cannot be used
+        │                                [ModelAPIError]
+        ├── APIResponseError             (above)
+        ├── MalformedResponseError       a 2xx answer that is no chat completion
+        ├── ResponseTooLargeError        larger than the model's read limits
+        └── IncompleteStreamError        stream broke off, with ``partial_message``
 
-``ContextOverflow`` is the deprecated former name of ``ContextOverflowError``.
+``MissingTokenError`` is not an ``AuthenticationError``: that is a server's 401 answer, with
+a ``response``; a missing token is found before any request. Both are langchain-core's
+``ModelAuthenticationError``: ``except ModelAuthenticationError`` catches either.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING, Any, Literal
 
 from huggingface_hub.errors import HfHubHTTPError
@@ -55,7 +64,12 @@ if TYPE_CHECKING:
     from langchain_hf_vlm._http import httpx
 
 
-class InvalidContentError(ValueError):
+class HuggingFaceVLMError(Exception):
+    """The root of every error ChatHuggingFaceVLM raises: ``except HuggingFaceVLMError``
+    catches all of them (see the tree in this module's documentation)."""
+
+
+class InvalidContentError(HuggingFaceVLMError, ValueError):
     """A message or content block cannot be sent; raised before anything goes on the wire.
 
     Attributes:
@@ -86,7 +100,24 @@ class InvalidContentError(ValueError):
         super().__init__(prefix + problem)
 
 
-class HuggingFaceVLMHTTPError(HfHubHTTPError, ModelError):
+class APIError(HuggingFaceVLMError, ModelAPIError):
+    """The server failed, or answered with something that cannot be used: an HTTP status
+    without a class of its own (:class:`APIResponseError`, :class:`InternalServerError`), an
+    answer that is no chat completion (:class:`MalformedResponseError`), too large
+    (:class:`ResponseTooLargeError`), or a stream that broke off (:class:`IncompleteStreamError`).
+
+    Attributes:
+        status_code: The HTTP status the server answered or reported, if any.
+        server_message: The server's own message, if any.
+        request_id: The request id the server sent, if any.
+    """
+
+    status_code: int | None = None
+    server_message: str | None = None
+    request_id: str | None = None
+
+
+class HuggingFaceVLMHTTPError(HfHubHTTPError, HuggingFaceVLMError, ModelError):
     """Base class of every error answered by the server with an HTTP error status."""
 
     def __init__(
@@ -98,7 +129,7 @@ class HuggingFaceVLMHTTPError(HfHubHTTPError, ModelError):
         error_type: str | None = None,
     ) -> None:
         super().__init__(message, response=response, server_message=server_message)
-        self.status_code: int = response.status_code
+        self.status_code: int | None = response.status_code
         self.error_type = error_type
 
     def __reduce_ex__(self, protocol: Any) -> Any:
@@ -139,22 +170,23 @@ class RateLimitError(HuggingFaceVLMHTTPError, ModelRateLimitError):
     retry_after: float | None = None
 
 
-class APIError(HuggingFaceVLMHTTPError, ModelAPIError):
-    """An unexpected answer: a status without a class of its own, an error in a 200 answer,
-    non-JSON content; the base of :class:`InternalServerError`."""
+class APIResponseError(HuggingFaceVLMHTTPError, APIError):
+    """An unexpected answer, with its HTTP response: a status without a class of its own, an
+    error written in a 2xx answer, content that is not JSON, a redirect loop; the base of
+    :class:`InternalServerError`."""
 
 
-class InternalServerError(APIError):
+class InternalServerError(APIResponseError):
     """5xx: the server failed to answer (after the retries of 502, 503 and 504)."""
 
 
-class APIConnectionError(ModelConnectionError):
+class APIConnectionError(HuggingFaceVLMError, ModelConnectionError):
     """The server could not be reached, or the connection broke before an answer."""
 
 
-class APITimeoutError(ModelTimeoutError):
+class APITimeoutError(HuggingFaceVLMError, ModelTimeoutError):
     """The request timed out; ``phase`` says where: connect, first byte, between chunks (no
-    data event within ``timeout``), or ``request`` (the call outlasted ``request_timeout``)."""
+    data event within ``timeout``), or ``request`` (the call outlasted ``total_timeout``)."""
 
     def __init__(
         self,
@@ -166,7 +198,7 @@ class APITimeoutError(ModelTimeoutError):
         self.phase = phase
 
 
-class IncompleteStreamError(ModelAPIError):
+class IncompleteStreamError(APIError):
     """A stream broke off, or reported an error, after output had begun.
 
     Attributes:
@@ -193,7 +225,7 @@ class IncompleteStreamError(ModelAPIError):
         return self.partial_message.text if self.partial_message is not None else ""
 
 
-class MalformedResponseError(ModelAPIError):
+class MalformedResponseError(APIError):
     """The server answered with success, but not with a chat completion one can read: no
     choices, a choice or content of the wrong type, JSON nested too deeply.
 
@@ -206,7 +238,7 @@ class MalformedResponseError(ModelAPIError):
         self.request_id = request_id
 
 
-class ResponseTooLargeError(ModelAPIError):
+class ResponseTooLargeError(APIError):
     """The answer, one stream event, or the whole stream is larger than the model allows;
     reading stopped there.
 
@@ -221,33 +253,18 @@ class ResponseTooLargeError(ModelAPIError):
         self.setting = setting
 
 
-class MissingTokenError(ModelAuthenticationError, ValueError):
-    """No Hugging Face token was found for a request that needs one."""
-
-
-def deprecated_alias(name: str) -> type[ContextOverflowError]:
-    """The class a deprecated name stands for, with a warning pointing at the caller's caller."""
-    if name != "ContextOverflow":
-        raise AttributeError(name)
-    warnings.warn(
-        "ContextOverflow is deprecated; use ContextOverflowError", DeprecationWarning, stacklevel=3
-    )
-    return ContextOverflowError
-
-
-def __getattr__(name: str) -> Any:
-    try:
-        return deprecated_alias(name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+class MissingTokenError(HuggingFaceVLMError, ModelAuthenticationError, ValueError):
+    """No token was found for a request that needs one; raised before anything is sent."""
 
 
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIResponseError",
     "APITimeoutError",
     "AuthenticationError",
     "ContextOverflowError",
+    "HuggingFaceVLMError",
     "HuggingFaceVLMHTTPError",
     "IncompleteStreamError",
     "InternalServerError",

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeGuard, Union
 
-from langchain_hf_vlm._media import codec
 from langchain_hf_vlm._media.codec import encode_image, is_photo, reencode
 from langchain_hf_vlm._media.headers import read_image_header
 from langchain_hf_vlm._media.mime import decode_base64, sniff_image_mime
@@ -41,10 +40,9 @@ def image_block(
     Files, bytes and data URIs become ``{"type": "image", "base64": ..., "mime_type": ...}``
     with the mime type read from the bytes themselves, never from a file name or a claim;
     http(s) URLs become ``{"type": "image", "url": ...}`` and are not downloaded. PNG, JPEG,
-    GIF and WebP data is kept byte-for-byte and needs no Pillow. With Pillow installed, other
-    formats Pillow reads (BMP, TIFF...) are converted to PNG or JPEG, and PIL images are
-    encoded upright (EXIF orientation applied) as PNG when they have transparency or are flat
-    graphics, JPEG otherwise.
+    GIF and WebP data is kept byte-for-byte (never decoded). Other formats Pillow reads (BMP,
+    TIFF...) are converted to PNG or JPEG, and PIL images are encoded upright (EXIF orientation
+    applied) as PNG when they have transparency or are flat graphics, JPEG otherwise.
 
     Args:
         source: A path (``str`` or ``os.PathLike``), ``bytes``-like data, a PIL image, an http(s)
@@ -124,11 +122,6 @@ def _from_bytes(data: bytes, where: str, encoded: str | None = None) -> dict[str
     mime = sniff_image_mime(data)
     if mime is not None:
         raise ValueError(f"{where}: the {mime} header is corrupt or truncated")
-    if not codec.has_pillow():
-        raise ValueError(
-            f"{where}: not a PNG, JPEG, GIF or WebP image (starts with {data[:8]!r}); "
-            "converting other formats needs Pillow: pip install 'langchain-hf-vlm[images]'"
-        )
     return _converted(data, where)
 
 

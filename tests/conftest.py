@@ -2,7 +2,6 @@
 
 - every test but the live tier's: no ambient HF token or login (``_no_ambient_token``);
 - Hypothesis: no deadline and no "too slow" check (a busy machine is not a failure);
-- unit tier: a package without Pillow (``no_pillow``);
 - protocol tier: the loopback chat server, per dialect (``dialect``, ``server``) or one dialect
   (``vllm``, ``tgi``);
 - real-server tier: `transformers serve` with the tiny VLM (``tiny_vlm``, once per session),
@@ -26,7 +25,6 @@ import pytest
 from huggingface_hub import constants
 from hypothesis import HealthCheck, settings
 
-from langchain_hf_vlm._media import codec
 from tests.realserver.tiny_server import (
     ServeEnvironmentMissing,
     TinyModel,
@@ -69,12 +67,6 @@ def _no_ambient_token(
         return
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path_factory.mktemp("hf") / "token"))
-
-
-@pytest.fixture
-def no_pillow(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The package behaves as where Pillow is not installed (``_media.codec.has_pillow``)."""
-    monkeypatch.setattr(codec, "has_pillow", lambda: False)
 
 
 @pytest.fixture(params=DIALECTS)

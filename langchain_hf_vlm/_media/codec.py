@@ -1,8 +1,8 @@
-"""Decoding, resizing and encoding images with Pillow (the ``langchain-hf-vlm[images]`` extra).
+"""Decoding, resizing and encoding images with Pillow (a core dependency).
 
-Pillow is imported only when an image has to be decoded; without it, :func:`reencode` says how
-to install it. Problems are :class:`~langchain_hf_vlm._media.refs.ImageProblem`: the caller
-names the image.
+Pillow is imported only when an image has to be decoded: most images that fit the limits are
+sent as they are, and importing it costs tens of milliseconds at start-up. Problems are
+:class:`~langchain_hf_vlm._media.refs.ImageProblem`: the caller names the image.
 """
 
 from __future__ import annotations
@@ -40,16 +40,6 @@ _PILLOW_ERRORS: tuple[type[BaseException], ...] = (
 """What Pillow raises on truncated or corrupt data (UnidentifiedImageError is an OSError)."""
 
 
-@functools.cache
-def has_pillow() -> bool:
-    """Whether Pillow can be imported; tests replace this to simulate its absence."""
-    try:
-        import PIL.Image  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def reencode(data: bytes, header: ImageHeader | None, settings: ImageSettings) -> tuple[str, bytes]:
     """Decode an image with Pillow, resize it to the limits, and encode it as JPEG or PNG.
 
@@ -63,13 +53,11 @@ def reencode(data: bytes, header: ImageHeader | None, settings: ImageSettings) -
         The mime type and the bytes of the new file.
 
     Raises:
-        ImageProblem: Pillow is missing, the image is too large to decode, or its data is
-            corrupt, truncated or of no format Pillow reads.
+        ImageProblem: The image is too large to decode, or its data is corrupt, truncated or
+            of no format Pillow reads.
     """
     if header is not None:
         _check_input_pixels(header.width, header.height, settings)
-    if not has_pillow():
-        raise ImageProblem(_needs_pillow(header, settings))
     from PIL import UnidentifiedImageError
 
     try:
@@ -90,24 +78,6 @@ def _check_input_pixels(width: int, height: int, settings: ImageSettings) -> Non
             f"its header claims {width}x{height} pixels, over the {settings.max_input_pixels:,} "
             "pixels decoded at most (a decompression bomb, or an image to shrink before sending)"
         )
-
-
-def _needs_pillow(header: ImageHeader | None, settings: ImageSettings) -> str:
-    if header is None:
-        return (
-            "it is not a PNG, JPEG, GIF or WebP image with a readable header; converting other "
-            "formats needs Pillow: pip install 'langchain-hf-vlm[images]'"
-        )
-    limits = []
-    if settings.max_side is not None:
-        limits.append(f"image_max_side={settings.max_side}")
-    if settings.max_pixels is not None:
-        limits.append(f"image_max_pixels={settings.max_pixels:,}")
-    return (
-        f"it is {header.width}x{header.height} pixels, over the limits ({', '.join(limits)}), "
-        "and resizing needs Pillow: pip install 'langchain-hf-vlm[images]', or raise the "
-        "limits (None turns a limit off)"
-    )
 
 
 def _resize_and_encode(data: bytes, settings: ImageSettings) -> tuple[str, bytes]:

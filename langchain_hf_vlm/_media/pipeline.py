@@ -21,8 +21,6 @@ What happens to one image:
   re-encoded the same way, resized or not.
 - Animated images (GIF, APNG, WebP) that need re-encoding keep their first frame only; those
   within the limits are sent unchanged, and the server decides which frames it reads.
-- Without Pillow (the ``langchain-hf-vlm[images]`` extra) images that fit pass through and
-  any image that would need Pillow is an error saying so.
 
 Every problem is an :class:`~langchain_hf_vlm.errors.InvalidContentError` naming the message
 and content block of the image and its position in the request ("message 0, content block 1:

@@ -6,6 +6,8 @@ results from their answers.
 
 - ``fields``: the field declarations, their documentation and constraints (the public class's
   base).
+- ``arguments``: the constructor's argument names: ChatOpenAI's and ChatHuggingFace's names for
+  its fields, and a refusal of any other unknown name that says what was meant.
 - ``invoke``: what the four entry points share around the sender: a request prepared from
   LangChain messages, and a whole answer read into a result.
 - ``callbacks``: retries reported to LangChain callbacks.

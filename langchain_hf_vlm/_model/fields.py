@@ -20,15 +20,17 @@ from langchain_hf_vlm._media import settings as media
 from langchain_hf_vlm._media.expand import MediaLimits
 from langchain_hf_vlm._media.text import DEFAULT_MAX_TEXT_BYTES
 from langchain_hf_vlm._model import pickling as _pickling
+from langchain_hf_vlm._model.arguments import with_field_names
 from langchain_hf_vlm._request import prepare as _request
 from langchain_hf_vlm._request.auth import Credentials, token_from_env
 from langchain_hf_vlm._request.body import SAMPLING_PARAMETERS
 from langchain_hf_vlm._servers.dialects import Backend, Endpoint
 from langchain_hf_vlm._wire.policy import (
     DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_TOTAL_TIMEOUT,
     Limits,
 )
+from langchain_hf_vlm._wire.retry import DEFAULT_SCALE_UP_WAIT
 from langchain_hf_vlm._wire.sender import ChatSender
 from langchain_hf_vlm._wire.sse import DEFAULT_MAX_EVENT_BYTES
 
@@ -57,16 +59,20 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
     """Organisation to bill on the router (``X-HF-Bill-To``)."""
     timeout: float | None = Field(default=120.0, gt=0)
     """Seconds allowed for each network wait (connect, first byte), and in a stream between
-    two data events (keep-alive comments do not count); also how long, from the first attempt,
-    to keep retrying a server that is starting up. ``request_timeout`` bounds the whole call."""
+    two data events (keep-alive comments do not count). ``request_timeout=`` is accepted as
+    another name for it, as in ChatOpenAI; ``total_timeout`` bounds the whole call."""
     max_retries: int = Field(default=2, ge=0)
     """Retries on 429, 502, 503, 504, connection failures and timeouts. A 503 from a server
-    that is starting up is retried beyond this, within ``timeout``."""
-    request_timeout: float | None = Field(default=DEFAULT_REQUEST_TIMEOUT, gt=0)
+    that is starting up is retried beyond this, within ``scale_up_timeout``."""
+    total_timeout: float | None = Field(default=DEFAULT_TOTAL_TIMEOUT, gt=0)
     """Seconds for the whole call, all attempts and the waits between them included (None: no
     limit). Bounds what ``timeout`` cannot: a server that trickles bytes or sends keep-alive
-    comments forever. In a stream, ``timeout`` counts between data events: comments do not
-    reset it."""
+    comments forever. Raise it for streams longer than ten minutes."""
+    scale_up_timeout: float = Field(default=DEFAULT_SCALE_UP_WAIT, gt=0)
+    """Seconds, from the first attempt, to keep retrying a server that is starting up (a
+    scaled-to-zero Inference Endpoint, or a 503 saying the model is loading), within
+    ``total_timeout``. An endpoint's proxy is asked (``X-Scale-Up-Timeout``) to hold each
+    request while a replica starts, for at most this long and less than ``timeout``."""
     max_response_bytes: int | None = Field(default=DEFAULT_MAX_RESPONSE_BYTES, gt=0)
     """An answer (after decompression), or a whole stream, larger than this is refused with
     ``ResponseTooLargeError`` (None: no limit)."""
@@ -75,7 +81,7 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
     wait_for_scale_up: bool | None = None
     """Treat ``base_url`` as an Inference Endpoint that may be scaled to zero: send
     ``X-Scale-Up-Timeout`` (so that its proxy holds the request while a replica starts) and
-    keep retrying its 503 answers within ``timeout``. None: only for
+    keep retrying its 503 answers within ``scale_up_timeout``. None: only for
     ``*.endpoints.huggingface.cloud`` hosts."""
     temperature: float | None = None
     max_tokens: int | None = None
@@ -86,9 +92,14 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
     presence_penalty: float | None = None
     logprobs: bool | None = None
     top_logprobs: int | None = None
+    n: int | None = Field(default=None, ge=1)
+    """Choices generated per prompt, as in ChatOpenAI: ``generate()`` keeps them all in
+    ``generations``, ``invoke()`` returns the first. Streams carry one choice: ``n`` > 1 with
+    streaming is refused before sending."""
     extra_body: dict[str, Any] = Field(default_factory=dict)
-    """Any other server parameter, e.g. ``top_k``, ``repetition_penalty``,
-    ``chat_template_kwargs``; sent at the top level of the request body."""
+    """Any other parameter the server reads (vLLM's ``top_k``, ``repetition_penalty``,
+    ``chat_template_kwargs``...), sent at the top level of the request body. Servers ignore,
+    without an error, a name they do not read: check the server's documentation."""
     default_headers: dict[str, str] | None = None
     """Headers added to every request."""
     streaming: bool = False
@@ -154,8 +165,8 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _refuse_unknown_arguments(cls, values: Any) -> Any:
-        return _request.refuse_unknown_arguments(cls.model_fields, values)
+    def _known_arguments(cls, values: Any) -> Any:
+        return with_field_names(cls.model_fields, values)
 
     # ---- LangChain conventions, and pickling (the configuration travels, not the live parts)
 
@@ -217,6 +228,8 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
                 env_name=fields["api_key_env"],
             ),
             timeout=fields["timeout"],
+            scale_up_timeout=fields["scale_up_timeout"],
+            streaming=fields["streaming"],
         )
 
     def _image_settings(self, endpoint: Endpoint) -> media.ImageSettings:
@@ -252,7 +265,7 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
             text_max_bytes=self.text_file_max_bytes,
         )
 
-    def _sender(self) -> ChatSender:
+    def _new_sender(self) -> ChatSender:
         """The model's sender: its clients (none made yet), timeouts, retries and read limits."""
         return ChatSender(
             timeout=self.timeout,
@@ -261,7 +274,7 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
             http_async_client=self.http_async_client,
             limits=Limits(
                 timeout=self.timeout,
-                request_timeout=self.request_timeout,
+                total_timeout=self.total_timeout,
                 max_response_bytes=self.max_response_bytes,
                 max_event_bytes=self.max_stream_event_bytes,
             ),

@@ -19,6 +19,7 @@ SAMPLING_PARAMETERS = (
     "presence_penalty",
     "logprobs",
     "top_logprobs",
+    "n",
 )
 # Keys LangChain itself passes through **kwargs that are not server parameters.
 _LANGCHAIN_INTERNAL_KWARGS = frozenset({"ls_structured_output_format", "stream_usage"})
@@ -66,6 +67,7 @@ def build_payload(
             del body["tools"]
             body.pop("tool_choice", None)
     if stream:
+        refuse_several_choices(body.get("n"))
         body["stream"] = True
         if stream_usage:
             options = dict(body.get("stream_options") or {})
@@ -75,6 +77,16 @@ def build_payload(
         body.pop("stream", None)
         body.pop("stream_options", None)
     return body
+
+
+def refuse_several_choices(n: Any, where: str = "a stream") -> None:
+    """Raise ValueError if ``n`` asks for several choices where only one can be read (a stream
+    interleaves the choices' deltas; ChatOpenAI refuses them too)."""
+    if isinstance(n, int) and n > 1:
+        raise ValueError(
+            f"n={n} asks for {n} choices, but {where} carries one: use invoke() or generate() "
+            "(generate() keeps every choice in generations), or leave n unset to stream"
+        )
 
 
 def body_bytes(body: dict[str, Any]) -> bytes:

@@ -13,30 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.language_models import LangSmithParams
-from pydantic.fields import FieldInfo
 
 from langchain_hf_vlm._answers.answer import MODEL_PROVIDER
 from langchain_hf_vlm._media.expand import WireMessages
 from langchain_hf_vlm._request.auth import Credentials, request_headers
-from langchain_hf_vlm._request.body import SAMPLING_PARAMETERS, body_bytes, build_payload
+from langchain_hf_vlm._request.body import (
+    SAMPLING_PARAMETERS,
+    body_bytes,
+    build_payload,
+    refuse_several_choices,
+)
 from langchain_hf_vlm._servers.dialects import Backend, Endpoint, resolve_endpoint
 from langchain_hf_vlm._servers.providers import check_provider
 from langchain_hf_vlm._wire.sender import PreparedRequest
-
-
-def refuse_unknown_arguments(fields: Mapping[str, FieldInfo], values: Any) -> Any:
-    """``values`` unchanged; raises ValueError naming any argument that is no field (pydantic
-    would drop it silently: a misspelt ``max_token=`` must not be ignored)."""
-    if not isinstance(values, Mapping):
-        return values
-    known = set(fields) | {info.alias for info in fields.values() if info.alias}
-    unknown = sorted(str(name) for name in values if name not in known)
-    if unknown:
-        raise ValueError(
-            f"ChatHuggingFaceVLM got unknown arguments {unknown}; other request parameters "
-            "go in extra_body={...}, headers in default_headers"
-        )
-    return values
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +45,9 @@ class RequestSettings:
     timeout: float | None
     """Each network wait; an Inference Endpoint starting up may hold a request for a share of
     it (``X-Scale-Up-Timeout``)."""
+    scale_up_timeout: float
+    """How long a server that is starting up is waited for, from the first attempt."""
+    streaming: bool
 
 
 def check_settings(
@@ -76,6 +68,8 @@ def check_settings(
         raise ValueError(
             f"extra_body repeats {clashes}: set these as the model's own fields instead"
         )
+    if settings.streaming:
+        refuse_several_choices(settings.parameters.get("n"), "streaming=True")
     if settings.bill_to and not endpoint.hf_host:
         raise ValueError(f"bill_to applies to Hugging Face hosts only, not to {base_url}")
     return endpoint
@@ -138,7 +132,7 @@ def build_request(
         stream_usage=stream_usage,
         dialect=endpoint.dialect,
     )
-    scale_up = endpoint.scale_up(settings.timeout)
+    scale_up = endpoint.scale_up(settings.timeout, settings.scale_up_timeout)
     headers = request_headers(
         endpoint,
         settings.credentials.token(endpoint),

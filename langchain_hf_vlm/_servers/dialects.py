@@ -40,11 +40,11 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from huggingface_hub import constants
 
-from langchain_hf_vlm._wire.retry import SCALE_UP_WAIT_WITHOUT_TIMEOUT, ScaleUpPolicy
+from langchain_hf_vlm._wire.retry import DEFAULT_SCALE_UP_WAIT, ScaleUpPolicy
 
 Backend = Literal["auto", "router", "tgi", "vllm", "openai"]
 
@@ -159,16 +159,17 @@ class Endpoint:
     wait_for_scale_up: bool | None = field(default=None, kw_only=True)
     """The user's choice about scaled-to-zero handling; None leaves it to the host rule."""
 
-    def scale_up(self, timeout: float | None) -> ScaleUpPolicy:
-        """The policy for a server that is starting up, given the model's ``timeout``."""
+    def scale_up(self, timeout: float | None, wait: float = DEFAULT_SCALE_UP_WAIT) -> ScaleUpPolicy:
+        """The policy for a server that is starting up, given the model's ``timeout`` (each
+        network wait) and ``scale_up_timeout`` (``wait``, the whole wait for the server)."""
         asleep = self.wait_for_scale_up
         if asleep is None:
             asleep = is_inference_endpoint(self.url)
-        budget = SCALE_UP_WAIT_WITHOUT_TIMEOUT if timeout is None else timeout
         header = None
         if asleep:
-            header = int(budget) if timeout is None else max(1, int(timeout * _SCALE_UP_SHARE))
-        return ScaleUpPolicy(asleep_when_503=asleep, wait_budget=budget, header_seconds=header)
+            hold = wait if timeout is None else min(wait, timeout * _SCALE_UP_SHARE)
+            header = max(1, int(hold))
+        return ScaleUpPolicy(asleep_when_503=asleep, wait_budget=wait, header_seconds=header)
 
     @property
     def root(self) -> str:
@@ -195,13 +196,13 @@ def is_inference_endpoint(url: str) -> bool:
 
 
 def chat_completions_url(base_url: str) -> str:
-    """Complete a server's base URL (with or without ``/v1``) to its chat-completions route."""
-    url = base_url.rstrip("/")
-    if url.endswith("/chat/completions"):
-        return url
-    if url.endswith("/v1"):
-        return url + "/chat/completions"
-    return url + "/v1/chat/completions"
+    """Complete a server's base URL (with or without ``/v1``) to its chat-completions route;
+    a query (``?api-version=...``) stays at the end."""
+    parts = urlsplit(base_url)
+    path = parts.path.rstrip("/")
+    if not path.endswith("/chat/completions"):
+        path += "/chat/completions" if path.endswith("/v1") else "/v1/chat/completions"
+    return urlunsplit(parts._replace(path=path))
 
 
 def resolve_endpoint(

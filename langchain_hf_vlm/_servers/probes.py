@@ -38,7 +38,7 @@ async def aidentify(clients: Clients, endpoint: Endpoint, headers: Mapping[str, 
 def _probe_call(headers: Mapping[str, str]) -> CallState:
     """An identification GET: a few seconds and a small body, whatever the server does."""
     limits = Limits(
-        timeout=_PROBE_TIMEOUT, request_timeout=_PROBE_TIMEOUT, max_response_bytes=_PROBE_BYTES
+        timeout=_PROBE_TIMEOUT, total_timeout=_PROBE_TIMEOUT, max_response_bytes=_PROBE_BYTES
     )
     return CallState(headers, ScaleUpPolicy(), 0, limits)
 

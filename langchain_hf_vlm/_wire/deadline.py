@@ -3,7 +3,7 @@
 A per-read timeout alone cannot bound a server that sends one byte every half second, or
 keep-alive comments forever: every read succeeds. So each call has a :class:`Deadline`:
 
-- ``request_timeout``: the whole call, all attempts and the waits between them, ends by then;
+- ``total_timeout``: the whole call, all attempts and the waits between them, ends by then;
 - the stall timer: a stream must deliver a data event (not a ``: ping`` comment, not a byte of
   an event) at least every ``timeout`` seconds.
 
@@ -36,15 +36,15 @@ class Deadline:
     """When the current attempt must give up: the request's end, or a stall.
 
     Args:
-        request_timeout: Seconds from now for the whole call; None: no limit.
+        total: Seconds from now for the whole call; None: no limit.
         stall: Seconds allowed between data events (streams); None: no stall timer.
     """
 
     __slots__ = ("_last_event", "ends_at", "stall")
 
-    def __init__(self, request_timeout: float | None, stall: float | None = None) -> None:
+    def __init__(self, total: float | None, stall: float | None = None) -> None:
         now = time.monotonic()
-        self.ends_at = None if request_timeout is None else now + request_timeout
+        self.ends_at = None if total is None else now + total
         self.stall = stall
         self._last_event = now
 

@@ -21,7 +21,7 @@ from langchain_hf_vlm._wire.json_limits import JSONTooDeepError, loads
 from langchain_hf_vlm._wire.redaction import NO_SECRETS, Redactor
 from langchain_hf_vlm.errors import (
     APIConnectionError,
-    APIError,
+    APIResponseError,
     APITimeoutError,
     AuthenticationError,
     ContextOverflowError,
@@ -158,11 +158,11 @@ def error_for_response(
     message, error_type = server_message(body)
     message = redact(message) if message else message  # a secret written with \u escapes
     status = response.status_code
-    cls = _BY_STATUS.get(status, InternalServerError if status >= 500 else APIError)
+    cls = _BY_STATUS.get(status, InternalServerError if status >= 500 else APIResponseError)
     if cls is InvalidRequestError and is_context_overflow(message, error_type):
         cls = ContextOverflowError
     reason = redact(response.reason_phrase or "")
-    text = f"HTTP {status} {reason}".rstrip() + f" from {response.request.url.host}"
+    text = f"HTTP {status} {reason}".rstrip()
     if message:
         text += f": {message}"
     rid = request_id(response.headers)
@@ -294,11 +294,11 @@ def _answer_error(
     text: str,
     message: str | None = None,
     error_type: str | None = None,
-) -> APIError:
+) -> APIResponseError:
     rid = request_id(response.headers)
     if rid:
         text += f" (request id {redact(rid)})"
-    error = APIError(
+    error = APIResponseError(
         text,
         response=_detached(response, redact.data(content[:ERROR_BODY_BYTES]), redact),
         server_message=message,

@@ -1,7 +1,7 @@
 """What one call may take, and what its failures become. Pure: the transport's sync and async
 loops do the I/O and ask this module everything else.
 
-Per call: a :class:`~_wire.deadline.Deadline` (``request_timeout`` for the whole call, retries and
+Per call: a :class:`~_wire.deadline.Deadline` (``total_timeout`` for the whole call, retries and
 their waits included; a stall timer of ``timeout`` between a stream's data events), the read
 limits (``max_response_bytes`` for an answer or a whole stream, after decompression;
 ``max_stream_event_bytes`` for one event; the first 64 KB of an error body, which holds its
@@ -20,7 +20,7 @@ from langchain_core.exceptions import ModelError
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._wire.deadline import Deadline, bounded
 from langchain_hf_vlm._wire.failures import ERROR_BODY_BYTES, error_for_response, transport_error
-from langchain_hf_vlm._wire.redaction import Redactor
+from langchain_hf_vlm._wire.redaction import Redactor, shown_url
 from langchain_hf_vlm._wire.retry import Retries, ScaleUpPolicy
 from langchain_hf_vlm._wire.sse import (
     DEFAULT_MAX_EVENT_BYTES,
@@ -36,7 +36,7 @@ from langchain_hf_vlm.errors import (
     ResponseTooLargeError,
 )
 
-DEFAULT_REQUEST_TIMEOUT = 600.0
+DEFAULT_TOTAL_TIMEOUT = 600.0
 """Ten minutes: a long answer about several large images on a busy server, with retries."""
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 """A long answer with logprobs stays far below; a runaway or hostile server stops here."""
@@ -52,7 +52,7 @@ class Limits:
 
     timeout: float | None
     """Seconds for each network wait; in a stream, between data events."""
-    request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT
+    total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT
     max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES
     max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES
 
@@ -116,16 +116,20 @@ class CallState:
         limits: Limits,
         *,
         at_socket: bool = False,
+        url: str | None = None,
     ) -> None:
         self.limits = limits
         self.at_socket = at_socket
         """The client's sockets obey the deadline (clients the package made)."""
-        self.deadline = Deadline(limits.request_timeout)
+        self.deadline = Deadline(limits.total_timeout)
         self.scope = bounded(self.deadline)
         """``with call.scope:`` around each network call (one object: it runs around every
         read of a stream; never nested)."""
         self.retries = Retries(max_retries, scale_up)
         self.redact = Redactor.from_headers(headers)
+        self.target = None if url is None else self.redact(f"POST {shown_url(url)}")
+        """What the final error of a chat request names: method and URL, no secrets (probes,
+        whose failures are never raised, have none)."""
 
     def attempt(self, *, stream: bool) -> None:
         """A new attempt begins: a stream's stall timer starts now."""
@@ -183,17 +187,30 @@ class CallState:
 
     def next_wait(self, error: ModelError, cause: BaseException) -> float:
         """Seconds to wait before the next attempt; raises ``error`` if there is none, or if
-        the wait would end past ``request_timeout``."""
-        delay = self.retries.next_wait(error, cause)
+        the wait would end past ``total_timeout``."""
+        try:
+            delay = self.retries.next_wait(error, cause)
+        except ModelError as final:
+            self.located(final)
+            raise
         if not self.deadline.allows_wait(delay):
-            raise error from cause
+            raise self.located(error) from cause
         return delay
+
+    def located(self, error: ModelError) -> ModelError:
+        """``error``, now final, naming the request and how many attempts were made: "after 3
+        attempts" tells a silent wait of retries from a first refusal."""
+        if self.target is not None and error.args and isinstance(error.args[0], str):
+            attempts = self.retries.attempt + 1
+            where = f"{self.target}, after {attempts} attempt{'s' if attempts > 1 else ''}"
+            error.args = (f"{error.args[0]} ({where})", *error.args[1:])
+        return error
 
     def _timed_out(self, kind: Literal["request", "stall"], delivered: bool) -> APITimeoutError:
         if kind == "request":
             return APITimeoutError(
-                f"timed out: the call took longer than request_timeout="
-                f"{self.limits.request_timeout:g}s",
+                f"timed out: the call took longer than total_timeout="
+                f"{self.limits.total_timeout:g}s",
                 phase="request",
             )
         if delivered:

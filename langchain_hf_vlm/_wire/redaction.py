@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import quote, quote_plus
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 REDACTED = "[REDACTED]"
 MIN_SECRET_LENGTH = 4
@@ -74,6 +74,19 @@ class Redactor:
 
 NO_SECRETS = Redactor(())
 """For requests that carry no credentials."""
+
+
+def shown_url(url: str) -> str:
+    """``url`` as errors show it: scheme, host, port and path, with no user information and
+    every query value replaced (``?api_key=...`` is a secret the headers do not reveal)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    if parts.port is not None:
+        host += f":{parts.port}"
+    query = urlencode([(name, REDACTED) for name, _ in parse_qsl(parts.query, True)], safe="[]")
+    return urlunsplit((parts.scheme, host, parts.path, query, ""))
 
 
 def _written_forms(secret: str) -> set[str]:

@@ -37,9 +37,9 @@ _STARTING_UP = re.compile(
 
 
 SCALE_UP_HEADER = "X-Scale-Up-Timeout"
-SCALE_UP_WAIT_WITHOUT_TIMEOUT = 600.0
-"""How long to wait for a server to start when the model has no timeout (the documentation's
-example value of ``X-Scale-Up-Timeout``)."""
+DEFAULT_SCALE_UP_WAIT = 600.0
+"""How long to wait for a server to start, by default (the documentation's example value of
+``X-Scale-Up-Timeout``): an Inference Endpoint's replica can take minutes to load a model."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,7 +52,7 @@ class ScaleUpPolicy:
     """
 
     asleep_when_503: bool = False
-    wait_budget: float = SCALE_UP_WAIT_WITHOUT_TIMEOUT
+    wait_budget: float = DEFAULT_SCALE_UP_WAIT
     """Seconds, from the first attempt, to keep retrying a server that is starting up."""
     header_seconds: int | None = None
     """The ``X-Scale-Up-Timeout`` value, or None for no header."""
@@ -131,8 +131,8 @@ def _still_starting(
 ) -> InternalServerError:
     return InternalServerError(
         f"the server was still starting up after {waited:.1f}s of retries, and waiting longer "
-        f"would exceed the model's timeout of {budget:g}s (raise timeout to wait longer for a "
-        f"scaled-to-zero endpoint): {error}",
+        f"would exceed the model's scale_up_timeout of {budget:g}s (raise it to wait longer for "
+        f"a scaled-to-zero endpoint): {error}",
         response=error.response,
         server_message=error.server_message,
         error_type=error.error_type,

@@ -137,6 +137,7 @@ class ChatSender(Clients):
             self.max_retries,
             self.limits,
             at_socket=client in self._at_socket,
+            url=request.url,
         )
 
     def _outgoing(
@@ -295,7 +296,7 @@ class ChatSender(Clients):
             except FAILURES as exc:
                 error = call.error(exc, delivered)
                 if delivered:
-                    raise error from exc
+                    raise call.located(error) from exc
                 delay = call.next_wait(error, exc)
                 _log_retry(call, error, delay, on_retry)
                 time.sleep(delay)
@@ -331,7 +332,7 @@ class ChatSender(Clients):
             except FAILURES as exc:
                 error = call.error(exc, delivered)
                 if delivered:
-                    raise error from exc
+                    raise call.located(error) from exc
                 delay = call.next_wait(error, exc)
                 notified = _log_retry(call, error, delay, on_retry)
                 if notified is not None:

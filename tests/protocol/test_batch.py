@@ -214,7 +214,7 @@ async def test_concurrency_must_be_positive(server: ChatServer) -> None:
         pytest.param(
             "huge-body", {"max_response_bytes": 1 << 20}, "ResponseTooLargeError", False, id="huge"
         ),
-        pytest.param("body-trickle", {"request_timeout": 1.0}, "APITimeoutError", True, id="slow"),
+        pytest.param("body-trickle", {"total_timeout": 1.0}, "APITimeoutError", True, id="slow"),
     ],
 )
 async def test_hostile_answers_are_rows_retryable_only_when_trying_again_may_help(

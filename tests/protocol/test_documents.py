@@ -461,8 +461,8 @@ def test_the_next_turn_does_not_render_the_document_again(vllm: ChatServer) -> N
     model.invoke([first])
     model.invoke([first, AIMessage(content="It has three pages."), HumanMessage("and page 2?")])
 
-    assert model.images.stats.pages == 3
-    assert model.images.stats.cache_hits == 1
+    assert model._pipeline.stats.pages == 3
+    assert model._pipeline.stats.cache_hits == 1
     first_body = vllm.requests[0].json
     second_body = vllm.requests[1].json
     assert first_body is not None and second_body is not None

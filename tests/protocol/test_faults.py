@@ -606,7 +606,7 @@ def test_a_503_saying_the_model_is_loading_is_waited_for_on_any_host(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_waiting_for_a_starting_server_stops_within_the_timeout(
+def test_waiting_for_a_starting_server_stops_within_scale_up_timeout(
     server: ChatServer, fast_backoff: None, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
     # Waits of at most 50 ms: the 1 s budget runs out long before the endpoint would wake
@@ -615,14 +615,14 @@ def test_waiting_for_a_starting_server_stops_within_the_timeout(
     # on: the first, and one past max_retries=0 (a client that does not wait sends one).
     monkeypatch.setattr(retry_module, "_MAX_DELAY", 0.05)
     server.enqueue(_waking(repeat=1000))
-    model = _model(server, max_retries=0, timeout=1, wait_for_scale_up=True)
+    model = _model(server, max_retries=0, scale_up_timeout=1, wait_for_scale_up=True)
     with pytest.raises(APIError) as info:
         _answer(model, mode)
     error = info.value
     assert error.status_code == 503
     message = str(error)
     assert "still starting up" in message
-    assert "timeout of 1s" in message
+    assert "scale_up_timeout of 1s" in message
     assert "Service Unavailable" in message  # the server's last answer
     assert isinstance(error.__cause__, APIError)
     assert error.__cause__.status_code == 503

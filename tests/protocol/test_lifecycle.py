@@ -90,7 +90,7 @@ def test_a_forgotten_sync_model_leaves_no_open_socket(server: ChatServer) -> Non
 def test_with_closes_the_models_own_client(server: ChatServer) -> None:
     with make_model(server) as model:
         model.invoke("hi")
-        client = model.transport.client()
+        client = model._sender.client()
     assert client.is_closed
     assert model.invoke("hi").content == ECHO  # a closed model opens a new client on use
     model.close()
@@ -101,7 +101,7 @@ async def test_async_with_closes_the_models_clients(server: ChatServer) -> None:
     async with make_model(server) as model:
         await model.ainvoke("hi")
         model.invoke("hi")
-        clients = (model.transport.async_client(), model.transport.client())
+        clients = (model._sender.async_client(), model._sender.client())
     assert all(client.is_closed for client in clients)
 
 
@@ -125,7 +125,7 @@ async def test_no_unclosed_client_warnings(server: ChatServer) -> None:
 def test_transport_stream_says_what_it_yields(server: ChatServer) -> None:
     model = make_model(server)
     request = _invoke.prepare(model._parts(), [HumanMessage("hi")], None, {}, stream=True).request
-    items = list(model.transport.stream(request))
+    items = list(model._sender.stream(request))
     assert isinstance(items[0], StreamOpened)
     assert items[0].headers["content-type"].startswith("text/event-stream")
     *events, done = items[1:]
@@ -152,7 +152,7 @@ def test_a_used_model_pickles_and_answers(server: ChatServer) -> None:
     copy = _round_trip(model)
     assert copy.model_dump() == model.model_dump()
     assert copy.invoke("hi").content == ECHO
-    assert copy.transport is not model.transport
+    assert copy._sender is not model._sender
     assert _chat_requests(server)[-1].json["top_k"] == 3
     model.close()
     copy.close()

@@ -19,7 +19,7 @@ import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 
 from langchain_hf_vlm import ChatHuggingFaceVLM, image_block
-from langchain_hf_vlm.errors import APIError, InvalidContentError, NotFoundError
+from langchain_hf_vlm.errors import APIResponseError, InvalidContentError, NotFoundError
 from tests.realserver.answers import (
     ANS_DEFAULT,
     ANS_IMAGE,
@@ -148,7 +148,7 @@ def test_large_photo_is_downscaled_and_answered(real_server: TinyVLMServer, tmp_
     model = make_model(real_server)
     answer = model.invoke(_ask(image_block(path)))
     assert answer.content == ANS_IMAGE
-    assert model.images.stats.decoded == 1  # it was resized, not sent as it was
+    assert model._pipeline.stats.decoded == 1  # it was resized, not sent as it was
     sent = image_block(path)["base64"]
     assert len(sent) > 1_000_000  # the original would have been a large request
 
@@ -329,7 +329,7 @@ def test_image_the_server_cannot_decode_is_an_api_error_and_the_model_recovers(
     """A URL whose bytes are not an image: the server fails (a plain-text 500 from uvicorn)
     and drops the kept-alive connection; the next call on the same instance works."""
     model = make_model(tiny_vlm)
-    with pytest.raises(APIError) as info:
+    with pytest.raises(APIResponseError) as info:
         model.invoke(_ask({"type": "image", "url": image_host.url("not-an-image.png")}))
     assert info.value.response is not None and info.value.response.status_code >= 400
     assert model.invoke("hi").content == ANS_DEFAULT
@@ -342,7 +342,7 @@ async def test_server_error_then_async_calls_recover(tiny_vlm: TinyVLMServer) ->
     the async client recovers from the dropped connection too."""
     async with make_model(tiny_vlm) as model:
         for _ in range(2):
-            with pytest.raises(APIError) as info:
+            with pytest.raises(APIResponseError) as info:
                 await model.ainvoke("hi", stop=["x"])
             assert info.value.response is not None and info.value.response.status_code == 500
             assert (await model.ainvoke("hi")).content == ANS_DEFAULT
@@ -352,9 +352,9 @@ async def test_server_error_then_async_calls_recover(tiny_vlm: TinyVLMServer) ->
 
 def test_unknown_model_is_an_error_and_the_model_recovers(tiny_vlm: TinyVLMServer) -> None:
     """transformers serve 5.24 answers a model it cannot load with a plain-text 500 (not a 404),
-    so the package can only report the server's error: an APIError with status 500."""
+    so the package can only report the server's error: an APIResponseError with status 500."""
     model = make_model(tiny_vlm)
-    with pytest.raises(APIError) as info:
+    with pytest.raises(APIResponseError) as info:
         model.invoke("hi", model="nobody/no-such-model")
     assert not isinstance(info.value, NotFoundError)
     assert info.value.response is not None and info.value.response.status_code == 500

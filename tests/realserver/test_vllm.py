@@ -322,9 +322,9 @@ def test_vllm_routes_that_tell_it_apart(vllm_server: TinyVLMServer) -> None:
 
 def test_package_recognises_vllm(vllm_server: TinyVLMServer, proxy: RecordingProxy) -> None:
     model = _via(proxy, vllm_server)
-    assert model.endpoint.dialect.name == "openai" and not model.endpoint.dialect_known
+    assert model._target.dialect.name == "openai" and not model._target.dialect_known
     model.bind_tools([get_weather]).invoke("Weather?")
-    assert model.endpoint.dialect.name == "vllm"
+    assert model._target.dialect.name == "vllm"
     assert [(e.method, e.path) for e in proxy.exchanges] == [
         ("GET", "/info"),
         ("GET", "/v1/models"),

@@ -634,8 +634,10 @@ class ChatServer:
             msg["tool_calls"] = cr.tool_calls or []
         msg.update(cr.extra_message)
         out = self._envelope(ex, body, "chat.completion")
+        # n choices, as vLLM and the OpenAI API answer (each the same reply here)
         out["choices"] = [
-            {"index": 0, "message": msg, "logprobs": cr.logprobs, "finish_reason": cr.finish_reason}
+            {"index": i, "message": msg, "logprobs": cr.logprobs, "finish_reason": cr.finish_reason}
+            for i in range(body.get("n") or 1)
         ]
         if cr.usage == "auto":
             out["usage"] = self._auto_usage(body, len(_words(cr.content or "")))

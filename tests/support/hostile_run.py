@@ -23,12 +23,11 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from langchain_core.exceptions import ModelError
 from langchain_core.messages import AIMessageChunk, HumanMessage
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm.errors import InvalidContentError
+from langchain_hf_vlm.errors import HuggingFaceVLMError
 from tests.servers.hostile_server import HostileServer
 
 TOKEN = "hf_HostileSecretToken0123456789abcdef"
@@ -157,7 +156,7 @@ def run_case(case: str, mode: str, kwargs: dict[str, Any], headroom_mb: int) -> 
 def _describe_error(outcome: Outcome, exc: BaseException) -> None:
     outcome.kind = "error"
     outcome.error_type = type(exc).__name__
-    outcome.package_error = isinstance(exc, (ModelError, InvalidContentError))
+    outcome.package_error = isinstance(exc, HuggingFaceVLMError)
     outcome.status_code = getattr(exc, "status_code", None)
     outcome.request_id = getattr(exc, "request_id", None)
     outcome.message = str(exc)[:2000]

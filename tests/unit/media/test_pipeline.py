@@ -224,32 +224,6 @@ def test_max_input_pixels_applies_to_formats_read_by_pillow_only() -> None:
         )
 
 
-# ---------------------------------------------------------------- without Pillow
-
-
-def test_without_pillow_images_that_fit_pass_through(no_pillow: None) -> None:
-    data = png((64, 48))
-    assert prepared(image_block(data)) == [data_uri("image/png", data)]
-
-
-def test_without_pillow_an_image_to_resize_says_how_to_fix_it(no_pillow: None) -> None:
-    with pytest.raises(InvalidContentError) as caught:
-        prepared(image_block(png()), image_block(png((640, 480))))
-    message = str(caught.value)
-    assert "image 2 of the request" in message
-    assert "640x480" in message
-    assert "image_max_side=64" in message
-    assert "image_max_pixels=3,072" in message
-    assert "pip install 'langchain-hf-vlm[images]'" in message
-    assert "raise the limits" in message
-
-
-def test_without_pillow_other_formats_are_an_error(no_pillow: None) -> None:
-    data = encode(Image.new("RGB", (4, 4)), "BMP")
-    with pytest.raises(InvalidContentError, match=r"not a PNG, JPEG, GIF or WebP .*\[images\]"):
-        prepared({"type": "image", "base64": b64(data), "mime_type": "image/bmp"})
-
-
 # ---------------------------------------------------------------- request size guard
 
 
@@ -381,7 +355,7 @@ class NoPillow:
             raise ImportError("no Pillow here")
 sys.meta_path.insert(0, NoPillow())
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from langchain_hf_vlm import InvalidContentError, image_block
+from langchain_hf_vlm import image_block
 from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._media.refs import json_bytes
 from langchain_hf_vlm._media.settings import ImageSettings
@@ -390,15 +364,6 @@ small = {png((4, 3))!r}
 wire = to_wire_messages([HumanMessage(content=[image_block(small)])])
 ImagePipeline(ImageSettings()).prepare(wire)
 assert {b64(png((4, 3)))!r}.encode() + b'"' in json_bytes(wire.messages)
-large = {png((2000, 1500))!r}
-try:
-    ImagePipeline(ImageSettings()).prepare(
-        to_wire_messages([HumanMessage(content=[image_block(large)])])
-    )
-except InvalidContentError as error:
-    assert "2000x1500" in str(error), error
-else:
-    raise AssertionError("no error")
 assert "PIL" not in sys.modules
 """
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)

@@ -18,7 +18,7 @@ from tests.support.images import (
 
 def _prepared_with(model: Any, data: bytes) -> str:
     wire = to_wire_messages([HumanMessage(content=[image_block(data)])])
-    model.images.prepare(wire)
+    model._pipeline.prepare(wire)
     (url,) = sent_urls(wire)
     return url
 
@@ -40,7 +40,7 @@ def test_every_image_setting_is_a_model_field() -> None:
         image_jpeg_quality=40,
         image_cache_bytes=0,
     )
-    assert model.images.settings == ImageSettings(
+    assert model._pipeline.settings == ImageSettings(
         max_pixels=1000,
         max_side=50,
         max_request_bytes=123_456,
@@ -65,5 +65,5 @@ def test_jpeg_quality_and_cache_fields_take_effect() -> None:
     assert len(_prepared_with(low, big)) < len(_prepared_with(high, big)) * 0.6
     _prepared_with(low, big)
     _prepared_with(high, big)
-    assert (low.images.stats.decoded, low.images.stats.cache_hits) == (2, 0)  # no cache
-    assert (high.images.stats.decoded, high.images.stats.cache_hits) == (1, 1)
+    assert (low._pipeline.stats.decoded, low._pipeline.stats.cache_hits) == (2, 0)  # no cache
+    assert (high._pipeline.stats.decoded, high._pipeline.stats.cache_hits) == (1, 1)

@@ -146,7 +146,7 @@ def test_the_retired_host_warns_once_per_process() -> None:
         "    warnings.simplefilter('always')\n"
         "    for _ in range(3):\n"
         f"        m = ChatHuggingFaceVLM(model='m', base_url={RETIRED!r}, api_key='hf_x')\n"
-        "        assert m.endpoint.url == 'https://router.huggingface.co/v1/chat/completions'\n"
+        "        assert m._target.url == 'https://router.huggingface.co/v1/chat/completions'\n"
         "print([(w.category.__name__, w.filename) for w in caught])\n"
     )
     out = subprocess.run(
@@ -181,7 +181,7 @@ def test_the_ambient_token_never_goes_over_plain_http(monkeypatch: pytest.Monkey
     assert "hf_ambientSecret123" not in str(info.value)
     endpoint = ChatHuggingFaceVLM(model="m", base_url="http://x.endpoints.huggingface.cloud")
     assert "authorization" not in _request.probe_headers(
-        endpoint._request_settings(), endpoint.endpoint
+        endpoint._request_settings(), endpoint._target
     )
 
 
@@ -191,6 +191,6 @@ def test_an_explicit_key_goes_where_the_user_sends_it(monkeypatch: pytest.Monkey
         model="m", base_url="http://router.huggingface.co/v1", api_key=SecretStr("hf_x1")
     )
     assert (
-        _request.probe_headers(model._request_settings(), model.endpoint)["authorization"]
+        _request.probe_headers(model._request_settings(), model._target)["authorization"]
         == "Bearer hf_x1"
     )

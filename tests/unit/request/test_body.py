@@ -57,13 +57,14 @@ def test_every_parameter_is_sent_exactly_as_given() -> None:
         "presence_penalty": -0.5,
         "logprobs": False,
         "top_logprobs": 0,
+        "n": 1,
     }
     assert set(parameters) == set(SAMPLING_PARAMETERS)
     body = build(parameters)
     assert wire(body) == (
         '{"model":"org/vlm","messages":[{"role":"user","content":"Hi"}],'
         '"temperature":0,"max_tokens":100,"top_p":0.0,"seed":0,"stop":["\\n\\n","END"],'
-        '"frequency_penalty":0.0,"presence_penalty":-0.5,"logprobs":false,"top_logprobs":0}'
+        '"frequency_penalty":0.0,"presence_penalty":-0.5,"logprobs":false,"top_logprobs":0,"n":1}'
     )
 
 

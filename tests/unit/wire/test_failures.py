@@ -31,6 +31,7 @@ from langchain_hf_vlm._wire.failures import (
 from langchain_hf_vlm._wire.redaction import Redactor
 from langchain_hf_vlm.errors import (
     APIError,
+    APIResponseError,
     AuthenticationError,
     HuggingFaceVLMHTTPError,
     InternalServerError,
@@ -173,7 +174,7 @@ def test_server_message_is_truncated() -> None:
         (500, InternalServerError, ModelAPIError, True),
         (502, InternalServerError, ModelAPIError, True),
         (503, InternalServerError, ModelAPIError, True),
-        (418, APIError, ModelAPIError, True),
+        (418, APIResponseError, ModelAPIError, True),
     ],
 )
 def test_status_maps_to_class(
@@ -192,14 +193,14 @@ def test_status_maps_to_class(
     assert exc.server_message == "something went wrong"
     assert exc.error_type == "kind"
     reason = httpx.codes.get_reason_phrase(status)
-    assert str(exc) == f"HTTP {status} {reason} from 127.0.0.1: something went wrong"
+    assert str(exc) == f"HTTP {status} {reason}: something went wrong"
 
 
 def test_message_with_request_id_and_no_body() -> None:
     exc = error(401, b"", {"x-request-id": "Root=1-abc"})
     assert exc.request_id == "Root=1-abc"
     assert exc.server_message is None
-    assert str(exc) == "HTTP 401 Unauthorized from 127.0.0.1 (request id Root=1-abc)"
+    assert str(exc) == "HTTP 401 Unauthorized (request id Root=1-abc)"
 
 
 def test_message_with_request_id_and_body() -> None:
@@ -207,8 +208,7 @@ def test_message_with_request_id_and_body() -> None:
         401, {"error": "Invalid credentials in Authorization header"}, {"X-Request-Id": "r1"}
     )
     assert str(exc) == (
-        "HTTP 401 Unauthorized from 127.0.0.1: Invalid credentials in Authorization header "
-        "(request id r1)"
+        "HTTP 401 Unauthorized: Invalid credentials in Authorization header (request id r1)"
     )
     assert exc.request_id == "r1"
 
@@ -337,20 +337,6 @@ def test_errors_survive_pickling() -> None:
         "r9",
     )
     assert copy.retry_after == 3.0
-
-
-def test_context_overflow_keeps_its_old_name_with_a_deprecation_warning() -> None:
-    exc = error(400, {"error": "This model's maximum context length is 4096 tokens"})
-    with pytest.warns(DeprecationWarning, match="use ContextOverflowError") as info:
-        from langchain_hf_vlm import ContextOverflow
-    assert info[0].filename == __file__  # the warning points at the importing code
-    with pytest.warns(DeprecationWarning, match="use ContextOverflowError"):
-        assert errors.ContextOverflow is errors.ContextOverflowError
-    assert isinstance(exc, ContextOverflow)
-    with pytest.raises(AttributeError, match="has no attribute 'NoSuchError'"):
-        errors.NoSuchError  # noqa: B018
-    with pytest.raises(ImportError):
-        from langchain_hf_vlm import NoSuchError  # noqa: F401
 
 
 def test_a_server_error_is_caught_as_api_error() -> None:

@@ -65,14 +65,14 @@ def test_failures_become_package_errors_without_the_token(
 
 
 def test_a_timeout_after_the_request_deadline_says_so() -> None:
-    error = call(request_timeout=0.0).error(httpx.ReadTimeout("slow"), delivered=True)
+    error = call(total_timeout=0.0).error(httpx.ReadTimeout("slow"), delivered=True)
     assert isinstance(error, APITimeoutError)
     assert error.phase == "request"
-    assert "request_timeout=0s" in str(error)
+    assert "total_timeout=0s" in str(error)
 
 
 def test_no_retry_wait_past_the_request_deadline() -> None:
     timeout = APITimeoutError("timed out", phase="first_byte")
     with pytest.raises(APITimeoutError):
-        call(request_timeout=0.0).next_wait(timeout, timeout)
-    assert call(request_timeout=100.0).next_wait(timeout, timeout) < 100
+        call(total_timeout=0.0).next_wait(timeout, timeout)
+    assert call(total_timeout=100.0).next_wait(timeout, timeout) < 100
