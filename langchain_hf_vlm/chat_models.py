@@ -11,7 +11,6 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.language_models import (
     LangSmithParams,
     LanguageModelInput,
-    ModelProfile,
 )
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
@@ -26,8 +25,7 @@ from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._model import invoke as _invoke
 from langchain_hf_vlm._model import pickling as _pickling
 from langchain_hf_vlm._model.callbacks import retry_reporter
-from langchain_hf_vlm._model.fields import ChatHuggingFaceVLMFields
-from langchain_hf_vlm._model.profile import PROFILE
+from langchain_hf_vlm._model.knowledge import ModelKnowledge
 from langchain_hf_vlm._request import prepare as _request
 from langchain_hf_vlm._request import structured as _structured
 from langchain_hf_vlm._request import tools as _tools
@@ -35,7 +33,7 @@ from langchain_hf_vlm._servers.dialects import Endpoint, resolve_endpoint
 from langchain_hf_vlm._wire.sender import ChatSender
 
 
-class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
+class ChatHuggingFaceVLM(ModelKnowledge):
     """Chat model for Hugging Face vision-language models over the chat-completion API.
 
     Talks to the Inference Providers router (default), Text Generation Inference and Inference
@@ -69,7 +67,8 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
     (set ``HTTPS_PROXY`` and ``SSL_CERT_FILE`` on the workers instead).
 
     Configuration: the fields, each documented, are declared in ``ChatHuggingFaceVLMFields``
-    (``langchain_hf_vlm._model.fields``) and are fields of this class like any other.
+    (``langchain_hf_vlm._model.fields``) and are fields of this class like any other; the
+    profile and token counting are in ``langchain_hf_vlm._model.knowledge``.
     """
 
     _transport: ChatSender | None = PrivateAttr(default=None)
@@ -112,9 +111,6 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         return _request.ls_params(self, stop, kwargs)
-
-    def _resolve_model_profile(self) -> ModelProfile | None:
-        return PROFILE
 
     def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
         # langchain-core refuses base64 blocks without mime_type while it formats the input
@@ -197,7 +193,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         **kwargs: Any,
     ) -> ChatResult:
         request = _invoke.prepare(self, messages, stop, kwargs, stream=False)
-        return _invoke.result(self.transport.post(request, retry_reporter(run_manager)))
+        return _invoke.result(request, self.transport.post(request, retry_reporter(run_manager)))
 
     async def _agenerate(
         self,
@@ -207,7 +203,8 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         **kwargs: Any,
     ) -> ChatResult:
         request = await _invoke.aprepare(self, messages, stop, kwargs, stream=False)
-        return _invoke.result(await self.transport.apost(request, retry_reporter(run_manager)))
+        answer = await self.transport.apost(request, retry_reporter(run_manager))
+        return _invoke.result(request, answer)
 
     def _stream(
         self,
@@ -217,7 +214,8 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         request = _invoke.prepare(self, messages, stop, kwargs, stream=True)
-        yield from stream_chunks(self.transport.stream(request, retry_reporter(run_manager)))
+        chunks = stream_chunks(self.transport.stream(request, retry_reporter(run_manager)))
+        yield from _invoke.with_images(request, chunks)
 
     async def _astream(
         self,
@@ -227,9 +225,8 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         request = await _invoke.aprepare(self, messages, stop, kwargs, stream=True)
-        async for chunk in astream_chunks(
-            self.transport.astream(request, retry_reporter(run_manager))
-        ):
+        chunks = astream_chunks(self.transport.astream(request, retry_reporter(run_manager)))
+        async for chunk in _invoke.awith_images(request, chunks):
             yield chunk
 
     # ---- tools and structured output

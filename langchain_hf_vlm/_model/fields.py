@@ -29,9 +29,12 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
 
     model: str
     """Hub model id, optionally with a router suffix (``:provider``, ``:fastest``,
-    ``:cheapest``); with ``base_url``, the name the server serves the model under."""
+    ``:cheapest``, ``:preferred``); with ``base_url``, the name the server serves the model
+    under."""
     provider: str | None = None
-    """Inference provider for the router: None or "auto" lets the router choose."""
+    """Inference provider for the router: None or "auto" lets the router choose; "fastest",
+    "cheapest" and "preferred" (your order in the Hub settings) are policies. A name the
+    installed huggingface_hub does not know is sent with a warning (the router may know it)."""
     base_url: str | None = None
     """A TGI, vLLM or other OpenAI-compatible server, with or without ``/v1``."""
     backend: Backend = "auto"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import LangSmithParams
@@ -17,7 +18,9 @@ from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
 from langchain_hf_vlm._answers.answer import MODEL_PROVIDER
+from langchain_hf_vlm._families.table import family_for
 from langchain_hf_vlm._media.expand import MediaLimits
+from langchain_hf_vlm._media.geometry import image_geometry
 from langchain_hf_vlm._media.pdf import PdfLimits
 from langchain_hf_vlm._media.refs import WireMessages
 from langchain_hf_vlm._media.settings import ImageSettings
@@ -32,6 +35,14 @@ from langchain_hf_vlm.errors import MissingTokenError
 
 if TYPE_CHECKING:
     from langchain_hf_vlm.chat_models import ChatHuggingFaceVLM
+
+
+@dataclass(frozen=True)
+class ModelRequest(PreparedRequest):
+    """A prepared request and what its answer reports of it."""
+
+    images: list[dict[str, Any]] = field(default_factory=list)
+    """``response_metadata["images"]``: :func:`~langchain_hf_vlm._media.geometry.image_geometry`."""
 
 
 def refuse_unknown_arguments(fields: Mapping[str, FieldInfo], values: Any) -> Any:
@@ -123,7 +134,7 @@ def build_request(
     kwargs: Mapping[str, Any],
     *,
     stream: bool,
-) -> PreparedRequest:
+) -> ModelRequest:
     """The request for prepared wire messages and one call's ``stop`` and keyword arguments."""
     call_kwargs = dict(kwargs)
     override = call_kwargs.pop("model", None)
@@ -145,8 +156,13 @@ def build_request(
     headers = request_headers(
         endpoint, token(llm), bill_to=llm.bill_to, default_headers=llm.default_headers
     )
-    return PreparedRequest(
-        endpoint.url, scale_up.with_header(headers), body_bytes(body), stream, scale_up
+    return ModelRequest(
+        endpoint.url,
+        scale_up.with_header(headers),
+        body_bytes(body),
+        stream,
+        scale_up,
+        images=image_geometry(wire.images) if wire.images else [],
     )
 
 
@@ -163,6 +179,7 @@ def image_settings(llm: ChatHuggingFaceVLM) -> ImageSettings:
         max_input_pixels=llm.image_max_input_pixels,
         jpeg_quality=llm.image_jpeg_quality,
         cache_bytes=llm.image_cache_bytes,
+        grid=family_for(llm.model).grid,
     )
 
 
