@@ -10,30 +10,26 @@ from typing import Any, Literal
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import (
     LanguageModelInput,
-    ModelProfile,
 )
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, PrivateAttr, model_validator
+from pydantic import BaseModel, model_validator
 
 from langchain_hf_vlm._answers.stream import astream_chunks, stream_chunks
 from langchain_hf_vlm._media.detect import with_mime_types
-from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._model import invoke as _invoke
 from langchain_hf_vlm._model.callbacks import retry_reporter
-from langchain_hf_vlm._model.fields import ChatHuggingFaceVLMFields
-from langchain_hf_vlm._model.profile import PROFILE
+from langchain_hf_vlm._model.knowledge import ModelKnowledge
 from langchain_hf_vlm._request import prepare as _request
 from langchain_hf_vlm._request import structured as _structured
 from langchain_hf_vlm._request import tools as _tools
-from langchain_hf_vlm._servers.dialects import Endpoint, resolve_endpoint
-from langchain_hf_vlm._wire.sender import ChatSender, PreparedRequest
+from langchain_hf_vlm._request.prepare import ModelRequest
 
 
-class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
+class ChatHuggingFaceVLM(ModelKnowledge):
     """Chat model for Hugging Face vision-language models over the chat-completion API.
 
     Talks to the Inference Providers router (default), Text Generation Inference and Inference
@@ -67,12 +63,9 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
     (set ``HTTPS_PROXY`` and ``SSL_CERT_FILE`` on the workers instead).
 
     Configuration: the fields, each documented, are declared in ``ChatHuggingFaceVLMFields``
-    (``langchain_hf_vlm._model.fields``) and are fields of this class like any other.
+    (``langchain_hf_vlm._model.fields``) and are fields of this class like any other; the
+    profile and token counting are in ``langchain_hf_vlm._model.knowledge``.
     """
-
-    _transport: ChatSender | None = PrivateAttr(default=None)
-    _endpoint: Endpoint | None = PrivateAttr(default=None)
-    _images: ImagePipeline | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check_combinations(self) -> ChatHuggingFaceVLM:
@@ -90,77 +83,18 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
     def _identifying_params(self) -> dict[str, Any]:
         return _request.identifying_params(self._request_settings(), self.base_url, self._target)
 
-    def _resolve_model_profile(self) -> ModelProfile | None:
-        return PROFILE
-
     def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
         # langchain-core refuses base64 blocks without mime_type while it formats the input
         # for tracing, before the model runs; the type is in the bytes (copies are filled in,
         # never the user's messages).
         return with_mime_types(super()._convert_input(model_input))
 
-    # ---- live parts, made on first use (and again after unpickling)
-
-    def _live(self, name: str) -> Any:
-        """A private attribute's value, read straight from pydantic's dict of them."""
-        return (self.__pydantic_private__ or {}).get(name)
-
-    @property
-    def _target(self) -> Endpoint:
-        """Where requests go: URL, dialect, and whether it is a Hugging Face host."""
-        # The private dict, not ``self._endpoint`` (pydantic's __getattr__, ~2 µs per read).
-        endpoint: Endpoint | None = self._live("_endpoint")
-        if endpoint is None:
-            endpoint = resolve_endpoint(self.base_url, self.backend, self.wait_for_scale_up)
-            self._endpoint = endpoint
-        return endpoint
-
-    @property
-    def _pipeline(self) -> ImagePipeline:
-        """The image pipeline: sizing, re-encoding, URL fetching and the request size guard."""
-        images: ImagePipeline | None = self._live("_images")
-        if images is None:
-            images = ImagePipeline(self._image_settings(self._target), self._media_limits())
-            self._images = images
-        return images
-
-    @property
-    def _sender(self) -> ChatSender:
-        transport: ChatSender | None = self._live("_transport")
-        if transport is None:
-            transport = self._new_sender()
-            self._transport = transport
-        return transport
-
-    def close(self) -> None:
-        """Close the synchronous connections the model opened (not ``http_client``)."""
-        if self._transport is not None:
-            self._transport.close()
-
-    async def aclose(self) -> None:
-        """Close the connections the model opened: the synchronous ones and this event loop's
-        (not ``http_client`` or ``http_async_client``)."""
-        if self._transport is not None:
-            await self._transport.aclose()
-
-    def __enter__(self) -> ChatHuggingFaceVLM:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    async def __aenter__(self) -> ChatHuggingFaceVLM:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
     # ---- the four entry points
 
     def _parts(self) -> _invoke.Parts:
         return _invoke.Parts(self._request_settings(), self._target, self._pipeline, self._sender)
 
-    def _prepared(self, prepared: _invoke.Prepared) -> PreparedRequest:
+    def _prepared(self, prepared: _invoke.Prepared) -> ModelRequest:
         self._endpoint = prepared.endpoint  # identified, if the call needed it
         return prepared.request
 
@@ -174,7 +108,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         request = self._prepared(
             _invoke.prepare(self._parts(), messages, stop, kwargs, stream=False)
         )
-        return _invoke.result(self._sender.post(request, retry_reporter(run_manager)))
+        return _invoke.result(request, self._sender.post(request, retry_reporter(run_manager)))
 
     async def _agenerate(
         self,
@@ -187,7 +121,8 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         request = self._prepared(
             await _invoke.aprepare(parts, messages, stop, kwargs, stream=False)
         )
-        return _invoke.result(await self._sender.apost(request, retry_reporter(run_manager)))
+        answer = await self._sender.apost(request, retry_reporter(run_manager))
+        return _invoke.result(request, answer)
 
     def _stream(
         self,
@@ -199,7 +134,8 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         request = self._prepared(
             _invoke.prepare(self._parts(), messages, stop, kwargs, stream=True)
         )
-        yield from stream_chunks(self._sender.stream(request, retry_reporter(run_manager)))
+        chunks = stream_chunks(self._sender.stream(request, retry_reporter(run_manager)))
+        yield from _invoke.with_images(request, chunks)
 
     async def _astream(
         self,
@@ -210,9 +146,8 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
     ) -> AsyncIterator[ChatGenerationChunk]:
         parts = self._parts()
         request = self._prepared(await _invoke.aprepare(parts, messages, stop, kwargs, stream=True))
-        async for chunk in astream_chunks(
-            self._sender.astream(request, retry_reporter(run_manager))
-        ):
+        chunks = astream_chunks(self._sender.astream(request, retry_reporter(run_manager)))
+        async for chunk in _invoke.awith_images(request, chunks):
             yield chunk
 
     # ---- tools and structured output

@@ -2,7 +2,9 @@
 
 The blocks are plain LangChain v1 content blocks, so messages built with them work with
 ``ChatHuggingFaceVLM`` and with any other chat model. Sizing for the model happens later, when
-the model sends the request (see ``ChatHuggingFaceVLM.image_max_pixels``).
+the model sends the request (see ``ChatHuggingFaceVLM.image_max_pixels``); the size each image
+was sent at comes back in ``response_metadata["images"]``, and :func:`box_to_original` maps a
+box the model wrote back to the original image.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeGuard, Union
 
+from langchain_hf_vlm._families.boxes import box_to_original
 from langchain_hf_vlm._media.codec import encode_image, is_photo, reencode
 from langchain_hf_vlm._media.headers import read_image_header
 from langchain_hf_vlm._media.mime import decode_base64, sniff_image_mime
@@ -153,4 +156,4 @@ def _short(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-__all__ = ["ImageSource", "image_block"]
+__all__ = ["ImageSource", "box_to_original", "image_block"]

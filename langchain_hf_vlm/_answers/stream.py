@@ -7,7 +7,7 @@ the finish check. :func:`stream_chunks` and :func:`astream_chunks` only iterate.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Generator, Mapping
 
 from langchain_core.exceptions import ModelError
 from langchain_core.messages import AIMessageChunk
@@ -83,7 +83,7 @@ class StreamSession:
 
 def stream_chunks(
     items: Generator[StreamItem, None, None],
-) -> Iterator[ChatGenerationChunk]:
+) -> Generator[ChatGenerationChunk, None, None]:
     """The chunks of one answer; the transport's stream is closed however this ends."""
     session = StreamSession()
     try:
@@ -98,7 +98,7 @@ def stream_chunks(
 
 async def astream_chunks(
     items: AsyncGenerator[StreamItem, None],
-) -> AsyncIterator[ChatGenerationChunk]:
+) -> AsyncGenerator[ChatGenerationChunk, None]:
     """Async twin of :func:`stream_chunks`."""
     session = StreamSession()
     try:

@@ -12,6 +12,7 @@ body (private).
 - ``headers``: image type and size from the first bytes (no Pillow); ``mime``: media types
   sniffed from the bytes, never from a name or a claim.
 - ``codec``: decoding, resizing and encoding with Pillow.
+- ``geometry``: each image's size as given and as sent (``response_metadata["images"]``).
 
 Documents, videos and text files:
 

@@ -94,6 +94,14 @@ class _Job:
             self._head_read = True
         return self._head
 
+    def original_size(self) -> tuple[int, int] | None:
+        """The stored size of the image as given (None: not read, e.g. a URL sent as is)."""
+        if self.fetched is not None:
+            header = read_image_header(self.fetched)
+        else:
+            header = self.head() if self.inline else None
+        return None if header is None else (header.width, header.height)
+
 
 class ImagePipeline:
     """Prepares the images of translated messages; safe to share between threads."""
@@ -242,6 +250,7 @@ class ImagePipeline:
                 with job.ref.naming_errors():
                     job.prepared = self._prepared_url(job)
             job.ref.prepared = job.prepared
+            job.ref.original = job.original_size()
         self._check_request_size(wire)
 
     def _prepared_url(self, job: _Job) -> str:

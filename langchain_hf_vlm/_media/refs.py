@@ -58,6 +58,8 @@ class ImageRef(Slot):
         detail: OpenAI's ``detail`` hint, sent along when given.
         prepared: The URL or data URI to send, once the image pipeline has prepared it (None:
             ``url`` as it is).
+        original: The image's stored width and height, once the pipeline has read them (None:
+            not known, e.g. a URL the server fetches).
     """
 
     message_index: int
@@ -66,6 +68,7 @@ class ImageRef(Slot):
     url: str
     detail: Any = None
     prepared: str | None = field(default=None, repr=False)
+    original: tuple[int, int] | None = field(default=None, repr=False)
 
     @property
     def sent_url(self) -> str:

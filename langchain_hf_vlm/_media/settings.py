@@ -50,6 +50,9 @@ class ImageSettings:
         jpeg_quality: Quality of re-encoded JPEG images (1-95).
         cache_bytes: Budget of the cache of prepared images, counted as the length of the
             cached URLs and keys (0 disables the cache).
+        grid: The model's patch grid in pixels (Qwen2.5-VL: 28, Qwen3-VL: 32), where it has
+            one: a downscaled image lands on it, each side a multiple, so the size sent is
+            the size the model's processor keeps (None: no grid).
     """
 
     max_pixels: int | None = DEFAULT_MAX_PIXELS
@@ -62,6 +65,7 @@ class ImageSettings:
     max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS
     jpeg_quality: int = DEFAULT_JPEG_QUALITY
     cache_bytes: int = DEFAULT_CACHE_BYTES
+    grid: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_pixels", "max_side", "max_request_bytes"):
@@ -78,7 +82,8 @@ class ImageSettings:
 
 
 def target_size(width: int, height: int, settings: ImageSettings) -> tuple[int, int]:
-    """The size an image is sent at: the largest within the limits, never larger than it is."""
+    """The size an image is sent at: the largest within the limits, never larger than it is;
+    when it must shrink, on the model's grid if it has one."""
     scale = 1.0
     if settings.max_side is not None:
         scale = min(scale, settings.max_side / max(width, height))
@@ -93,6 +98,9 @@ def target_size(width: int, height: int, settings: ImageSettings) -> tuple[int, 
         new_height = min(height, max(1, rounding(height * scale)))
         if settings.max_pixels is None or new_width * new_height <= settings.max_pixels:
             break
+    if settings.grid:  # down to the grid: within the limits still; a side below it stays
+        new_width = new_width // settings.grid * settings.grid or new_width
+        new_height = new_height // settings.grid * settings.grid or new_height
     return new_width, new_height
 
 

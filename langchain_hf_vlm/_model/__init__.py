@@ -12,5 +12,8 @@ results from their answers.
   LangChain messages, and a whole answer read into a result.
 - ``callbacks``: retries reported to LangChain callbacks.
 - ``pickling``: what a model pickles (its configuration) for Ray, Dask and multiprocessing.
-- ``profile``: LangChain's model profile (``llm.profile``).
+- ``knowledge``: the public class's base between it and its fields: LangChain's model profile
+  (``llm.profile``, from :mod:`langchain_hf_vlm._families`) and token counting.
+- ``counting``: token counts of messages (text estimated or by the user's tokenizer, images by
+  the family's formula at the size sent).
 """

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from langchain_core.language_models import BaseChatModel, LangSmithParams
 from pydantic import ConfigDict, Field, SecretStr, model_validator
 
+from langchain_hf_vlm._families.table import family_for
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._media import pdf, video
 from langchain_hf_vlm._media import settings as media
@@ -40,9 +41,12 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
 
     model: str
     """Hub model id, optionally with a router suffix (``:provider``, ``:fastest``,
-    ``:cheapest``); with ``base_url``, the name the server serves the model under."""
+    ``:cheapest``, ``:preferred``); with ``base_url``, the name the server serves the model
+    under."""
     provider: str | None = None
-    """Inference provider for the router: None or "auto" lets the router choose."""
+    """Inference provider for the router: None or "auto" lets the router choose; "fastest",
+    "cheapest" and "preferred" (your order in the Hub settings) are policies. A name the
+    installed huggingface_hub does not know is sent with a warning (the router may know it)."""
     base_url: str | None = None
     """A TGI, vLLM or other OpenAI-compatible server, with or without ``/v1``."""
     backend: Backend = "auto"
@@ -245,6 +249,7 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
             max_input_pixels=self.image_max_input_pixels,
             jpeg_quality=self.image_jpeg_quality,
             cache_bytes=self.image_cache_bytes,
+            grid=family_for(self.model).grid,
         )
 
     def _media_limits(self) -> MediaLimits:

@@ -1,6 +1,7 @@
 """What the four entry points of the chat model share around the sender: the request prepared
-from LangChain messages, and a non-streamed answer read into a result. Takes the model's values
-(:class:`Parts`), never the model.
+from LangChain messages (and checked against the model's rules, :mod:`_families.rules`), and an
+answer read into a result that also says the size of each image as given and as sent
+(``response_metadata["images"]``). Takes the model's values (:class:`Parts`), never the model.
 
 Preparing differs between sync and async only in its I/O: preparing images (downloads, thread
 pool) and identifying a server of unknown kind (:mod:`_servers.probes`) when the call depends on it.
@@ -8,18 +9,21 @@ pool) and identifying a server of unknown kind (:mod:`_servers.probes`) when the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Generator, Mapping
+from contextlib import aclosing, closing
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from langchain_core.messages import BaseMessage
-from langchain_core.outputs import ChatResult
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 from langchain_hf_vlm._answers.answer import chat_result
 from langchain_hf_vlm._answers.stream import provider_header
+from langchain_hf_vlm._families.rules import check_request
 from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._request.messages import to_wire_messages
 from langchain_hf_vlm._request.prepare import (
+    ModelRequest,
     RequestSettings,
     build_request,
     needs_dialect,
@@ -28,7 +32,7 @@ from langchain_hf_vlm._request.prepare import (
 from langchain_hf_vlm._servers.dialects import Endpoint
 from langchain_hf_vlm._servers.probes import aidentify, identify
 from langchain_hf_vlm._wire.failures import request_id
-from langchain_hf_vlm._wire.sender import Answer, ChatSender, PreparedRequest
+from langchain_hf_vlm._wire.sender import Answer, ChatSender
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +48,7 @@ class Parts:
 class Prepared(NamedTuple):
     """A prepared request, and the endpoint it goes to (identified, if the call needed it)."""
 
-    request: PreparedRequest
+    request: ModelRequest
     endpoint: Endpoint
 
 
@@ -59,6 +63,7 @@ def prepare(
     """The request for one call, its images prepared and its server identified if need be."""
     wire = to_wire_messages(messages)
     parts.images.prepare(wire)
+    check_request(kwargs.get("model") or parts.settings.model, messages, wire.images)
     endpoint = parts.endpoint
     if needs_dialect(endpoint, kwargs):
         endpoint = identify(parts.sender, endpoint, probe_headers(parts.settings, endpoint))
@@ -77,6 +82,7 @@ async def aprepare(
     """Async twin of :func:`prepare`."""
     wire = to_wire_messages(messages)
     await parts.images.aprepare(wire)
+    check_request(kwargs.get("model") or parts.settings.model, messages, wire.images)
     endpoint = parts.endpoint
     if needs_dialect(endpoint, kwargs):
         headers = probe_headers(parts.settings, endpoint)
@@ -85,10 +91,52 @@ async def aprepare(
     return Prepared(request, endpoint)
 
 
-def result(answer: Answer) -> ChatResult:
+def result(request: ModelRequest, answer: Answer) -> ChatResult:
     """A non-streamed answer as LangChain's result, with the provider and request id it names."""
-    return chat_result(
+    chat = chat_result(
         answer.body,
         inference_provider=provider_header(answer.headers),
         request_id=request_id(answer.headers),
     )
+    if request.images:
+        for generation in chat.generations:
+            generation.message.response_metadata["images"] = request.images
+    return chat
+
+
+def with_images(
+    request: ModelRequest, chunks: Generator[ChatGenerationChunk, None, None]
+) -> Generator[ChatGenerationChunk, None, None]:
+    """``chunks``, the first carrying ``response_metadata["images"]`` (merging chunks keeps
+    it once); ``chunks`` themselves when the request has no image."""
+    return _images_first(request.images, chunks) if request.images else chunks
+
+
+def awith_images(
+    request: ModelRequest, chunks: AsyncGenerator[ChatGenerationChunk, None]
+) -> AsyncGenerator[ChatGenerationChunk, None]:
+    """Async twin of :func:`with_images`."""
+    return _aimages_first(request.images, chunks) if request.images else chunks
+
+
+def _images_first(
+    images: list[dict[str, Any]], chunks: Generator[ChatGenerationChunk, None, None]
+) -> Generator[ChatGenerationChunk, None, None]:
+    with closing(chunks):  # a caller that stops early closes the stream
+        for chunk in chunks:
+            chunk.message.response_metadata["images"] = images
+            yield chunk
+            break
+        yield from chunks
+
+
+async def _aimages_first(
+    images: list[dict[str, Any]], chunks: AsyncGenerator[ChatGenerationChunk, None]
+) -> AsyncGenerator[ChatGenerationChunk, None]:
+    async with aclosing(chunks):
+        async for chunk in chunks:
+            chunk.message.response_metadata["images"] = images
+            yield chunk
+            break
+        async for chunk in chunks:
+            yield chunk

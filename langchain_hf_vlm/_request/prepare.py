@@ -9,13 +9,14 @@ images are prepared and how an unknown server is identified (both I/O) before
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import LangSmithParams
 
 from langchain_hf_vlm._answers.answer import MODEL_PROVIDER
 from langchain_hf_vlm._media.expand import WireMessages
+from langchain_hf_vlm._media.geometry import image_geometry
 from langchain_hf_vlm._request.auth import Credentials, request_headers
 from langchain_hf_vlm._request.body import (
     SAMPLING_PARAMETERS,
@@ -26,6 +27,14 @@ from langchain_hf_vlm._request.body import (
 from langchain_hf_vlm._servers.dialects import Backend, Endpoint, resolve_endpoint
 from langchain_hf_vlm._servers.providers import check_provider
 from langchain_hf_vlm._wire.sender import PreparedRequest
+
+
+@dataclass(frozen=True)
+class ModelRequest(PreparedRequest):
+    """A prepared request and what its answer reports of it."""
+
+    images: list[dict[str, Any]] = field(default_factory=list)
+    """``response_metadata["images"]``: :func:`~_media.geometry.image_geometry`."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,7 +124,7 @@ def build_request(
     kwargs: Mapping[str, Any],
     *,
     stream: bool,
-) -> PreparedRequest:
+) -> ModelRequest:
     """The request for prepared wire messages and one call's ``stop`` and keyword arguments."""
     call_kwargs = dict(kwargs)
     override = call_kwargs.pop("model", None)
@@ -139,8 +148,13 @@ def build_request(
         bill_to=settings.bill_to,
         default_headers=settings.default_headers,
     )
-    return PreparedRequest(
-        endpoint.url, scale_up.with_header(headers), body_bytes(body), stream, scale_up
+    return ModelRequest(
+        endpoint.url,
+        scale_up.with_header(headers),
+        body_bytes(body),
+        stream,
+        scale_up,
+        images=image_geometry(wire.images) if wire.images else [],
     )
 
 

@@ -49,7 +49,9 @@ from langchain_hf_vlm._wire.retry import DEFAULT_SCALE_UP_WAIT, ScaleUpPolicy
 Backend = Literal["auto", "router", "tgi", "vllm", "openai"]
 
 ROUTER_URL = constants.INFERENCE_PROXY_TEMPLATE.format(provider="v1") + "/chat/completions"
-ROUTER_POLICIES = ("auto", "fastest", "cheapest")
+ROUTER_POLICIES = ("auto", "fastest", "cheapest", "preferred")
+"""Router policies instead of a provider: the router's choice, the fastest or cheapest provider,
+or the first of the user's preferred providers in their settings (in order)."""
 REMOVED_PROVIDERS = ("hyperbolic", "nebius", "sambanova")
 INFERENCE_ENDPOINTS_SUFFIX = ".endpoints.huggingface.cloud"
 _HF_HOST_SUFFIXES = (".huggingface.co", INFERENCE_ENDPOINTS_SUFFIX, ".hf.space")
@@ -74,6 +76,10 @@ class Dialect:
     """The server's default request body limit, if it has a known one (TGI: 2 MB)."""
     needs_token: bool = False
     """Requests without a token are refused before sending (the router answers 401)."""
+    enforces_tool_choice: bool = True
+    """A forced ``tool_choice`` is honoured (``llm.profile["tool_choice"]``)."""
+    enforces_schemas: bool = True
+    """``response_format`` schemas constrain decoding (``llm.profile["structured_output"]``)."""
 
 
 DIALECTS: dict[str, Dialect] = {
@@ -86,7 +92,8 @@ DIALECTS: dict[str, Dialect] = {
         max_request_bytes=2_000_000,
     ),
     "vllm": Dialect(name="vllm"),
-    "openai": Dialect(name="openai"),
+    # Unknown until identified: ``transformers serve`` ignores both (measured, 5.24).
+    "openai": Dialect(name="openai", enforces_tool_choice=False, enforces_schemas=False),
 }
 
 

@@ -1,6 +1,7 @@
 """Server identification: one GET per fingerprint (:data:`.dialects.FINGERPRINTS`) settles
-an endpoint's dialect. A probe gets a few seconds and a small body, whatever the server does; a
-failure of any kind means "unknown"."""
+an endpoint's dialect; and the same GET for what a server says about its model
+(:func:`get_json`, for a profile refresh). A probe gets a few seconds and a small body,
+whatever the server does; a failure of any kind means "unknown"."""
 
 from __future__ import annotations
 
@@ -33,6 +34,16 @@ async def aidentify(clients: Clients, endpoint: Endpoint, headers: Mapping[str, 
         if fingerprint.matches(answer):
             return endpoint.identified(fingerprint.dialect)
     return endpoint.identified(None)
+
+
+def get_json(clients: Clients, url: str, headers: Mapping[str, str]) -> Any:
+    """The JSON a GET of ``url`` answers within a probe's limits (None: any failure)."""
+    return _probe(clients, url, headers)
+
+
+async def aget_json(clients: Clients, url: str, headers: Mapping[str, str]) -> Any:
+    """Async twin of :func:`get_json`."""
+    return await _aprobe(clients, url, headers)
 
 
 def _probe_call(headers: Mapping[str, str]) -> CallState:

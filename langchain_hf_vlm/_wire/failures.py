@@ -55,6 +55,13 @@ _CONTEXT_OVERFLOW = re.compile(
 )
 _CONTEXT_OVERFLOW_TYPES = frozenset({"exceed_context_size_error", "context_length_exceeded"})
 """Error types (or codes) that say so without words: llama.cpp's ``llama-server``, OpenAI."""
+_NO_ENABLED_PROVIDER = re.compile(r"not supported by any provider you have enabled", re.I)
+"""The router's 400 for a model that none of the user's enabled providers serves."""
+ENABLE_A_PROVIDER = (
+    "enable a provider that serves this model at "
+    "https://huggingface.co/settings/inference-providers (the model's page lists them), "
+    'or name one with provider="..."'
+)
 REQUEST_ID_HEADERS = (
     "x-request-id",
     "request-id",
@@ -165,6 +172,8 @@ def error_for_response(
     text = f"HTTP {status} {reason}".rstrip()
     if message:
         text += f": {message}"
+        if _NO_ENABLED_PROVIDER.search(message):
+            text += f" To fix it: {ENABLE_A_PROVIDER}."
     rid = request_id(response.headers)
     if rid:
         text += f" (request id {redact(rid)})"

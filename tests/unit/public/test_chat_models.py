@@ -28,9 +28,11 @@ def test_removed_provider_is_refused_with_the_valid_list(provider: str) -> None:
     assert "fastest" in str(info.value)
 
 
-def test_unknown_provider_is_refused_with_the_valid_list() -> None:
-    with pytest.raises(ValueError, match="unknown provider 'nope'") as info:
-        ChatHuggingFaceVLM(model="m", provider="nope")
+def test_misspelt_provider_is_refused_with_the_valid_list() -> None:
+    with pytest.raises(ValueError, match="unknown provider 'togther'; did you mean 'together'"):
+        ChatHuggingFaceVLM(model="m", provider="togther")
+    with pytest.raises(ValueError, match="unknown provider 'No Such'") as info:
+        ChatHuggingFaceVLM(model="m", provider="No Such")
     assert "hf-inference" in str(info.value)
 
 
@@ -124,7 +126,7 @@ def test_without_hubs_provider_list_providers_go_unchecked(
 ) -> None:
     monkeypatch.setitem(sys.modules, "huggingface_hub.inference._providers", None)
     with pytest.warns(RuntimeWarning, match="provider names are not checked"):
-        assert valid_providers() == ["auto", "fastest", "cheapest"]
+        assert valid_providers() == ["auto", "fastest", "cheapest", "preferred"]
     with pytest.warns(RuntimeWarning, match="provider names are not checked"):
         model = ChatHuggingFaceVLM(model="m", provider="some-new-provider")
     assert wire_model(model._request_settings(), None) == "m:some-new-provider"
