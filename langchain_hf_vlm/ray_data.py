@@ -1,6 +1,6 @@
 """Ray Data adapter: answer the images of a Ray ``Dataset`` past one machine.
 
-Needs the ``ray`` extra (``pip install 'langchain-hf-vlm[ray]'``); Ray is imported only when a
+Needs the ``ray`` extra (``pip install '.[ray]'`` from a clone); Ray is imported only when a
 function here runs, so importing this module costs nothing.
 
 - :class:`VLMAnswerer` is the callable class for ``Dataset.map_batches``: each actor builds one
