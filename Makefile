@@ -109,7 +109,7 @@ hub2: .venv-hub2/.installed ## unit and protocol tiers under huggingface_hub 2.x
 	.venv-hub2/bin/pytest tests/unit --disable-socket --allow-unix-socket -q
 	.venv-hub2/bin/pytest tests/protocol --ignore=tests/protocol/test_comparison.py -q
 
-# The tiny VLM is built on first use into .cache/tiny-vlm/ (about 20 s) and reused after.
+# The tiny VLM is built on first use into .cache/tiny-vlm/ and reused after (CONTRIBUTING.md#timings).
 realserver: $(VENV)/.installed $(SERVE_VENV)/.installed ## transformers serve tier (and live with HF_TOKEN)
 	$(VENV)/bin/pytest tests/realserver tests/live -m 'not vllm' -q -rx
 
@@ -129,12 +129,12 @@ check-dist: dist ## twine check, contents of both archives, the wheel installed 
 
 test: lint unit protocol py313 hub2 ray realserver vllm check-dist ## everything CI runs
 
-# HF_TOKEN (the router) or BASE_URL needs only the client; otherwise the tiny local model
-# needs the serving environment (torch, transformers) too.
+# A token (HF_TOKEN or an `hf auth login`: the router) or BASE_URL needs only the client;
+# otherwise scripts/demo.py starts the tiny local model, which needs the serving environment.
 demo: $(if $(wildcard $(VENV)/.installed),$(VENV)/.installed,$(VENV)/.demo-installed) ## run examples/quickstart.py (BASE_URL=... MODEL=... for your server)
-	@if [ -z "$(BASE_URL)" ] && [ -z "$$HF_TOKEN" ]; then \
+	@if $(VENV)/bin/python scripts/demo.py --needs-local-model $(DEMO_ARGS); then \
 		$(MAKE) --no-print-directory $(SERVE_VENV)/.installed; fi
-	$(VENV)/bin/python examples/quickstart.py $(DEMO_ARGS)
+	$(VENV)/bin/python scripts/demo.py $(DEMO_ARGS)
 
 # Benchmarks print figures; nothing fails on a time. bench-quick is a smoke run.
 bench: $(VENV)/.installed ## the benchmarks (ratios measured in one run)
