@@ -82,15 +82,15 @@ def document_block(
         FileNotFoundError: The path does not exist.
 
     Example:
-        .. code-block:: python
+        ```python
+        from langchain_core.messages import HumanMessage
+        from langchain_hf_vlm.documents import document_block
 
-            from langchain_core.messages import HumanMessage
-            from langchain_hf_vlm.documents import document_block
-
-            message = HumanMessage(content=[
-                {"type": "text", "text": "What is the total of this invoice?"},
-                document_block("invoice.pdf", pages="1-2"),
-            ])
+        message = HumanMessage(content=[
+            {"type": "text", "text": "What is the total of this invoice?"},
+            document_block("invoice.pdf", pages="1-2"),
+        ])
+        ```
     """
     selection = parse_pages(pages)
     data, url, file_name = _read(source)
