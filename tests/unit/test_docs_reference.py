@@ -1,9 +1,11 @@
-"""What users read about the chat model: docs/configuration.md lists every field, and
-``help(ChatHuggingFaceVLM)`` names the public module and sends nobody to a private one."""
+"""What users read: docs/configuration.md lists every field, ``help(ChatHuggingFaceVLM)``
+names the public module and sends nobody to a private one, and the pages' relative links (and
+their heading anchors) resolve."""
 
 from __future__ import annotations
 
 import pydoc
+import re
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
@@ -27,3 +29,27 @@ def test_help_shows_the_public_module_and_a_self_contained_docstring() -> None:
     for text in (ChatHuggingFaceVLM.__doc__, chat_models.__doc__):
         assert text and "langchain_hf_vlm._" not in text and "_model" not in text
     assert "example.com" not in (ChatHuggingFaceVLM.__doc__ or "")
+
+
+REPO = PAGE.parents[1]
+LINK = re.compile(r"\]\(([^)#\s]+)?(?:#([^)\s]+))?\)")
+
+
+def _anchors(page: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces as hyphens."""
+    heads = [line.lstrip("#").strip() for line in page.read_text().splitlines() if line[:1] == "#"]
+    return {re.sub(r"[^\w\- ]", "", head.lower()).replace(" ", "-") for head in heads}
+
+
+def test_relative_links_of_the_docs_resolve() -> None:
+    broken = []
+    for page in [REPO / "README.md", REPO / "CONTRIBUTING.md", *sorted(REPO.glob("docs/*.md"))]:
+        for target, anchor in LINK.findall(page.read_text()):
+            if target.startswith(("http://", "https://")):
+                continue
+            path = (page.parent / target).resolve() if target else page
+            if not path.exists() or (
+                anchor and path.suffix == ".md" and anchor not in _anchors(path)
+            ):
+                broken.append(f"{page.relative_to(REPO)} -> {target}#{anchor}")
+    assert not broken, broken
