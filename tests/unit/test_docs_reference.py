@@ -24,7 +24,7 @@ def test_every_field_is_in_the_configuration_reference() -> None:
 
 def test_help_shows_the_public_module_and_a_self_contained_docstring() -> None:
     assert ChatHuggingFaceVLM.__module__ == "langchain_hf_vlm.chat_models"
-    page = pydoc.render_doc(ChatHuggingFaceVLM, renderer=pydoc.plaintext)
+    page = pydoc.plain(pydoc.render_doc(ChatHuggingFaceVLM))
     assert "in module langchain_hf_vlm.chat_models" in page
     for text in (ChatHuggingFaceVLM.__doc__, chat_models.__doc__):
         assert text and "langchain_hf_vlm._" not in text and "_model" not in text
