@@ -30,7 +30,7 @@ from langchain_hf_vlm.batch import aanswer_batch, images_in
 from langchain_hf_vlm.ray_data import caption_files, image_paths
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.pngs import tiny_png
+from tests.support.pngs import tiny_png
 
 
 def main() -> None:

@@ -36,7 +36,7 @@ from langchain_hf_vlm._media.codec import encode_image, is_photo
 from langchain_hf_vlm._media.pdf import PdfLimits, plan_pdf, render_pdf
 from langchain_hf_vlm._media.settings import ImageSettings, target_size
 from langchain_hf_vlm._media.video import VideoLimits, sample_times, sample_video
-from tests.media import Page, pdf, scanned_page, video
+from tests.support.media import Page, pdf, scanned_page, video
 
 DEFAULTS = ImageSettings()
 FRAMES = 8

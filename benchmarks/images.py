@@ -37,8 +37,9 @@ from typing import Any
 from memory import print_peak_growth, resident_growth  # benchmarks/memory.py
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
+from langchain_hf_vlm._media.expand import WireMessages
 from langchain_hf_vlm._media.pipeline import ImagePipeline
-from langchain_hf_vlm._media.refs import ImageRef, WireMessages
+from langchain_hf_vlm._media.refs import ImageRef
 from langchain_hf_vlm._media.settings import ImageSettings, target_size
 from langchain_hf_vlm.images import image_block
 

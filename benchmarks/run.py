@@ -63,8 +63,8 @@ from loopback import MODEL, LoopbackServer
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for tests.pngs
-from tests.pngs import rgb_png
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for tests.support
+from tests.support.pngs import rgb_png
 
 MEASURES = ("connections", "invoke", "stream", "async", "memory", "payload", "import", "construct")
 STREAM_CHUNKS = 2000

@@ -12,10 +12,14 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING
+from typing import IO, Any, Protocol
 
-if TYPE_CHECKING:
-    from langchain_hf_vlm.batch import BatchResult
+
+class Record(Protocol):
+    """What a JSONL line is made from (a :class:`~langchain_hf_vlm.batch.BatchResult`)."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff"})
 
@@ -99,7 +103,7 @@ class JsonlWriter:
             self._file.close()
             self._file = None
 
-    def write(self, result: BatchResult) -> None:
+    def write(self, result: Record) -> None:
         """Append ``result`` as one line."""
         if self._file is None:
             raise RuntimeError("JsonlWriter.write outside its `with` block")

@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import (
-    LangSmithParams,
     LanguageModelInput,
     ModelProfile,
 )
@@ -23,7 +22,6 @@ from langchain_hf_vlm._answers.stream import astream_chunks, stream_chunks
 from langchain_hf_vlm._media.detect import with_mime_types
 from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._model import invoke as _invoke
-from langchain_hf_vlm._model import pickling as _pickling
 from langchain_hf_vlm._model.callbacks import retry_reporter
 from langchain_hf_vlm._model.fields import ChatHuggingFaceVLMFields
 from langchain_hf_vlm._model.profile import PROFILE
@@ -31,7 +29,7 @@ from langchain_hf_vlm._request import prepare as _request
 from langchain_hf_vlm._request import structured as _structured
 from langchain_hf_vlm._request import tools as _tools
 from langchain_hf_vlm._servers.dialects import Endpoint, resolve_endpoint
-from langchain_hf_vlm._wire.sender import ChatSender
+from langchain_hf_vlm._wire.sender import ChatSender, PreparedRequest
 
 
 class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
@@ -76,40 +74,19 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
 
     @model_validator(mode="after")
     def _check_combinations(self) -> ChatHuggingFaceVLM:
-        self._endpoint = _request.checked_endpoint(self)
+        self._endpoint = _request.check_settings(
+            self._request_settings(),
+            base_url=self.base_url,
+            backend=self.backend,
+            wait_for_scale_up=self.wait_for_scale_up,
+        )
         return self
 
     # ---- LangChain conventions
 
     @property
-    def _llm_type(self) -> str:
-        return "huggingface-vlm"
-
-    @property
     def _identifying_params(self) -> dict[str, Any]:
-        return _request.identifying_params(self)
-
-    @classmethod
-    def is_lc_serializable(cls) -> bool:
-        return True
-
-    @classmethod
-    def get_lc_namespace(cls) -> list[str]:
-        return ["langchain_hf_vlm", "chat_models"]
-
-    @property
-    def lc_secrets(self) -> dict[str, str]:
-        return {"api_key": "HF_TOKEN"}
-
-    def _get_invocation_params(
-        self, stop: list[str] | None = None, **kwargs: Any
-    ) -> dict[str, Any]:
-        # BaseChatModel builds the same dict through its deprecated dict(), inside a block that
-        # silences the deprecation warning: a few µs on every call for nothing this class needs.
-        return {**self.asdict(), "stop": stop, **kwargs}
-
-    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
-        return _request.ls_params(self, stop, kwargs)
+        return _request.identifying_params(self._request_settings(), self.base_url, self.endpoint)
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         return PROFILE
@@ -143,7 +120,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         """The image pipeline: sizing, re-encoding, URL fetching and the request size guard."""
         images: ImagePipeline | None = self._live("_images")
         if images is None:
-            images = ImagePipeline(_request.image_settings(self), _request.media_limits(self))
+            images = ImagePipeline(self._image_settings(self.endpoint), self._media_limits())
             self._images = images
         return images
 
@@ -151,7 +128,7 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
     def transport(self) -> ChatSender:
         transport: ChatSender | None = self._live("_transport")
         if transport is None:
-            transport = _request.transport(self)
+            transport = self._sender()
             self._transport = transport
         return transport
 
@@ -178,14 +155,14 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    def __getstate__(self) -> dict[Any, Any]:
-        return _pickling.state_to_pickle(self, super().__getstate__())
-
-    def __setstate__(self, state: dict[Any, Any]) -> None:
-        super().__setstate__(state)
-        _pickling.read_own_token(self)
-
     # ---- the four entry points
+
+    def _parts(self) -> _invoke.Parts:
+        return _invoke.Parts(self._request_settings(), self.endpoint, self.images, self.transport)
+
+    def _prepared(self, prepared: _invoke.Prepared) -> PreparedRequest:
+        self._endpoint = prepared.endpoint  # identified, if the call needed it
+        return prepared.request
 
     def _generate(
         self,
@@ -194,7 +171,9 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = _invoke.prepare(self, messages, stop, kwargs, stream=False)
+        request = self._prepared(
+            _invoke.prepare(self._parts(), messages, stop, kwargs, stream=False)
+        )
         return _invoke.result(self.transport.post(request, retry_reporter(run_manager)))
 
     async def _agenerate(
@@ -204,7 +183,10 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = await _invoke.aprepare(self, messages, stop, kwargs, stream=False)
+        parts = self._parts()
+        request = self._prepared(
+            await _invoke.aprepare(parts, messages, stop, kwargs, stream=False)
+        )
         return _invoke.result(await self.transport.apost(request, retry_reporter(run_manager)))
 
     def _stream(
@@ -214,7 +196,9 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        request = _invoke.prepare(self, messages, stop, kwargs, stream=True)
+        request = self._prepared(
+            _invoke.prepare(self._parts(), messages, stop, kwargs, stream=True)
+        )
         yield from stream_chunks(self.transport.stream(request, retry_reporter(run_manager)))
 
     async def _astream(
@@ -224,7 +208,8 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request = await _invoke.aprepare(self, messages, stop, kwargs, stream=True)
+        parts = self._parts()
+        request = self._prepared(await _invoke.aprepare(parts, messages, stop, kwargs, stream=True))
         async for chunk in astream_chunks(
             self.transport.astream(request, retry_reporter(run_manager))
         ):

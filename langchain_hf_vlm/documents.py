@@ -38,6 +38,7 @@ from langchain_hf_vlm._media.settings import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SID
 from langchain_hf_vlm._media.settings import ImageSettings as _ImageSettings
 from langchain_hf_vlm._media.sources import url_file_name
 from langchain_hf_vlm._media.text import TEXT_MIME_TYPES, TEXT_SUFFIXES
+from langchain_hf_vlm._media.uris import parse_data_uri, scheme_of
 from langchain_hf_vlm._media.video import (
     DEFAULT_MAX_FRAMES,
     VideoLimits,
@@ -242,7 +243,7 @@ def video_frame_blocks(
 def _read(source: DocumentSource) -> tuple[bytes | None, str | None, str | None]:
     """(data, None, file name) for local sources; (None, url, file name) for http(s) URLs."""
     if isinstance(source, str):
-        scheme = source.split(":", 1)[0].lower() if ":" in source[:12] else ""
+        scheme = scheme_of(source)
         if scheme in ("http", "https"):
             return None, source, url_file_name(source)
         if scheme == "data":
@@ -273,11 +274,8 @@ def _local(source: DocumentSource, name: str | None, helper: str) -> tuple[bytes
 
 
 def _from_data_uri(uri: str) -> bytes:
-    header, sep, payload = uri.partition(",")
-    if not sep or not header.lower().endswith(";base64"):
-        raise ValueError(f"data URI {_short(uri)!r} must look like data:<mime>;base64,<data>")
     try:
-        return decode_base64(payload)
+        return decode_base64(parse_data_uri(uri, "a").payload)
     except ValueError as exc:
         raise ValueError(f"data URI {_short(uri)!r}: {exc}") from None
 

@@ -19,6 +19,7 @@ from langchain_hf_vlm._media.headers import read_image_header
 from langchain_hf_vlm._media.mime import decode_base64, sniff_image_mime
 from langchain_hf_vlm._media.refs import ImageProblem
 from langchain_hf_vlm._media.settings import DEFAULT_JPEG_QUALITY, ImageSettings
+from langchain_hf_vlm._media.uris import parse_data_uri, scheme_of
 from langchain_hf_vlm.errors import InvalidContentError
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def image_block(
 
 def _block(source: ImageSource) -> dict[str, Any]:
     if isinstance(source, str):
-        scheme = source.split(":", 1)[0].lower() if ":" in source[:12] else ""
+        scheme = scheme_of(source)
         if scheme in ("http", "https"):
             return {"type": "image", "url": source}
         if scheme == "data":
@@ -106,11 +107,9 @@ def _block(source: ImageSource) -> dict[str, Any]:
 
 
 def _from_data_uri(uri: str) -> dict[str, Any]:
-    header, sep, payload = uri.partition(",")
     where = f"data URI {_short(uri)!r}"
-    if not sep or not header.lower().endswith(";base64"):
-        raise ValueError(f"{where}: an image data URI must look like data:<mime>;base64,<data>")
     try:
+        payload = parse_data_uri(uri, "an image").payload
         data = decode_base64(payload)
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None

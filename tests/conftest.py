@@ -2,12 +2,15 @@
 
 - every test but the live tier's: no ambient HF token or login (``_no_ambient_token``);
 - Hypothesis: no deadline and no "too slow" check (a busy machine is not a failure);
+- unit tier: a package without Pillow (``no_pillow``);
 - protocol tier: the loopback chat server, per dialect (``dialect``, ``server``) or one dialect
   (``vllm``, ``tgi``);
 - real-server tier: `transformers serve` with the tiny VLM (``tiny_vlm``, once per session),
   vLLM with the same model (``vllm_server``, marker ``vllm``; ``make vllm``), each in turn
   (``real_server``), and an image host on 127.0.0.1 (``image_host``); a failing test shows the end
   of each running server's log.
+- the standard suites: each expected failure in a suite's table is a strict xfail with its reason
+  (``tests/support/standard_suite.py``).
 
 A tier is skipped only on a developer machine without its serving environment; under CI (``CI``
 set) a missing environment is an error, so a tier can never silently not run. The vLLM tests are
@@ -23,8 +26,7 @@ import pytest
 from huggingface_hub import constants
 from hypothesis import HealthCheck, settings
 
-from tests.media import handwritten_pdf
-from tests.pngs import tiny_png
+from langchain_hf_vlm._media import codec
 from tests.realserver.tiny_server import (
     ServeEnvironmentMissing,
     TinyModel,
@@ -34,6 +36,8 @@ from tests.realserver.tiny_server import (
 from tests.realserver.vllm_server import VLLMServer
 from tests.servers.chat_server import DIALECTS, ChatServer
 from tests.support.closing import close_made_models
+from tests.support.media import handwritten_pdf
+from tests.support.pngs import tiny_png
 from tests.support.realserver import ImageHost
 
 _SERVERS: list[TinyVLMServer] = []
@@ -65,6 +69,12 @@ def _no_ambient_token(
         return
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path_factory.mktemp("hf") / "token"))
+
+
+@pytest.fixture
+def no_pillow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The package behaves as where Pillow is not installed (``_media.codec.has_pillow``)."""
+    monkeypatch.setattr(codec, "has_pillow", lambda: False)
 
 
 @pytest.fixture(params=DIALECTS)
@@ -152,6 +162,17 @@ def image_host(
     host = ImageHost(folder)
     yield host
     host.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A standard suite's expected failures (``tests/support/standard_suite.py``) are strict
+    xfails, each with its reason."""
+    for item in items:
+        failures = getattr(getattr(item, "cls", None), "expected_failures", {})
+        expected = failures.get(getattr(item, "originalname", item.name))
+        if expected is not None:
+            mark = pytest.mark.xfail(reason=expected.reason, raises=expected.raises, strict=True)
+            item.add_marker(mark)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -59,7 +59,6 @@ class StreamAssembler:
         self._pseudo_names: dict[int, str] = {}
         self._args_started: set[int] = set()
         self._held_args: dict[int, str] = {}
-        self.received_any = False
 
     def feed(self, chunk: Any) -> list[ChatGenerationChunk]:
         """Consume one parsed chunk; return the LangChain chunks ready to hand out (a list, not
@@ -76,7 +75,6 @@ class StreamAssembler:
     def _feed(self, chunk: Any) -> list[ChatGenerationChunk]:
         if not isinstance(chunk, Mapping):
             raise Unreadable(f"a stream chunk is {kind(chunk)}, not an object")
-        self.received_any = True
         if chunk.get("usage"):
             self._usage = chunk["usage"]
         self._response_id = self._response_id or text_or_none(chunk.get("id"))

@@ -78,8 +78,3 @@ def read_usage(usage: Any) -> tuple[UsageMetadata | None, str | None]:
     return result, (
         "usage details dropped: " + "; ".join(reader.problems)
     ) if reader.problems else None
-
-
-def usage_metadata(usage: Any) -> UsageMetadata | None:
-    """OpenAI-style ``usage`` to LangChain ``UsageMetadata``; None when absent or malformed."""
-    return read_usage(usage)[0]

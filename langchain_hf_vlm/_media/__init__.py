@@ -7,6 +7,7 @@ body (private).
 - ``settings``: the limits (:class:`~.settings.ImageSettings`) and the size they give an image.
 - ``pipeline``: :class:`~.pipeline.ImagePipeline`, which prepares every ref of a request and
   checks the request size; ``cache``: its cache of prepared images.
+- ``uris``: the one data-URI parser and the one http(s) URL check.
 - ``fetch``: client-side downloads of image URLs.
 - ``headers``: image type and size from the first bytes (no Pillow); ``mime``: media types
   sniffed from the bytes, never from a name or a claim.

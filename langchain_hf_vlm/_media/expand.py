@@ -31,7 +31,7 @@ from langchain_hf_vlm._media.detect import sniff_media_mime
 from langchain_hf_vlm._media.fetch import Wanted
 from langchain_hf_vlm._media.parts import MediaPart, wire_parts
 from langchain_hf_vlm._media.pdf import PdfLimits, PdfPlan, plan_pdf, render_pdf
-from langchain_hf_vlm._media.refs import ImageProblem, ImageRef, Slot, WirePart
+from langchain_hf_vlm._media.refs import ImageProblem, ImageRef, Slot, WireMessage, WirePart
 from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._media.sources import MediaKind, MediaSource
 from langchain_hf_vlm._media.text import DEFAULT_MAX_TEXT_BYTES, text_file_part
@@ -120,6 +120,17 @@ class MediaRef(Slot):
             raise self.error(exc.problem) from exc
         except ImageProblem as problem:
             raise self.error(f"{_noun(self.source.kind)} {self.name}: {problem}") from None
+
+
+@dataclass
+class WireMessages:
+    """Translated messages: chat-completion message dicts whose content lists hold an
+    :class:`ImageRef` where each image goes and a :class:`MediaRef` where each
+    document, video or text file goes, and the refs of each kind in request order."""
+
+    messages: list[WireMessage]
+    images: list[ImageRef] = field(default_factory=list)
+    media: list[MediaRef] = field(default_factory=list)
 
 
 @dataclass

@@ -43,9 +43,15 @@ from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._media import fetch
 from langchain_hf_vlm._media.cache import PreparedCache
 from langchain_hf_vlm._media.codec import reencode
-from langchain_hf_vlm._media.expand import MediaLimits, MediaRef, MediaStats, expand_media
+from langchain_hf_vlm._media.expand import (
+    MediaLimits,
+    MediaRef,
+    MediaStats,
+    WireMessages,
+    expand_media,
+)
 from langchain_hf_vlm._media.headers import ImageHeader, data_uri_header, read_image_header
-from langchain_hf_vlm._media.refs import ImageProblem, ImageRef, WireMessages, json_size, megabytes
+from langchain_hf_vlm._media.refs import ImageProblem, ImageRef, json_size, megabytes
 from langchain_hf_vlm._media.settings import ImageSettings, fits
 from langchain_hf_vlm.errors import InvalidContentError
 

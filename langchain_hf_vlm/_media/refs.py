@@ -20,12 +20,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_hf_vlm.errors import InvalidContentError
-
-if TYPE_CHECKING:
-    from langchain_hf_vlm._media.expand import MediaRef
 
 WireMessage = dict[str, Any]
 WirePart = dict[str, Any]
@@ -106,17 +103,6 @@ class ImageRef(Slot):
             yield
         except ImageProblem as problem:
             raise self.error(problem) from problem.__cause__
-
-
-@dataclass
-class WireMessages:
-    """Translated messages: chat-completion message dicts whose content lists hold an
-    :class:`ImageRef` where each image goes and a :class:`~.expand.MediaRef` where each
-    document, video or text file goes, and the refs of each kind in request order."""
-
-    messages: list[WireMessage]
-    images: list[ImageRef] = field(default_factory=list)
-    media: list[MediaRef] = field(default_factory=list)
 
 
 # ---- writing JSON that holds slots

@@ -32,6 +32,7 @@ from langchain_hf_vlm._media.detect import sniff_base64
 from langchain_hf_vlm._media.mime import check_base64, without_whitespace
 from langchain_hf_vlm._media.pdf import PDF_MIME_TYPE, parse_pages
 from langchain_hf_vlm._media.text import TEXT_MIME_TYPES, TEXT_SUFFIXES
+from langchain_hf_vlm._media.uris import check_http_url, parse_data_uri
 from langchain_hf_vlm._media.video import VideoLimits
 
 MediaKind = Literal["pdf", "video", "text"]
@@ -238,20 +239,12 @@ def _checked_base64(data: Any) -> str:
 
 
 def _checked_url(url: Any) -> str:
-    if not isinstance(url, str) or not url.strip():
-        raise ValueError("empty file URL")
-    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if scheme not in ("http", "https") or not urlsplit(url).hostname:
-        raise ValueError(f"file URL {url[:80]!r}: only http(s) URLs with a host are supported")
-    return url
+    return check_http_url(url, "file")
 
 
 def _data_uri(uri: str) -> tuple[str | None, str]:
-    header, sep, payload = uri.partition(",")
-    if not sep or not header.endswith(";base64"):
-        raise ValueError("a file data URI must look like data:<mime>;base64,<data>")
-    mime = header[len("data:") : -len(";base64")].split(";", 1)[0].strip().lower()
-    return mime or None, payload
+    parsed = parse_data_uri(uri, "a file")
+    return parsed.mime, parsed.payload
 
 
 def _text(value: Any) -> str:

@@ -1,4 +1,5 @@
-"""The configuration of ChatHuggingFaceVLM: its fields, their documentation and constraints.
+"""The configuration of ChatHuggingFaceVLM: its fields, their documentation and constraints,
+and the values made from them that every layer below takes instead of the model.
 
 A base class of the public one, as langchain-openai's ``BaseChatOpenAI`` holds the fields of
 ``ChatOpenAI``: the public module keeps the behaviour (entry points, live parts, lifecycle,
@@ -10,17 +11,25 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LangSmithParams
 from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._media import pdf, video
 from langchain_hf_vlm._media import settings as media
+from langchain_hf_vlm._media.expand import MediaLimits
 from langchain_hf_vlm._media.text import DEFAULT_MAX_TEXT_BYTES
+from langchain_hf_vlm._model import pickling as _pickling
 from langchain_hf_vlm._request import prepare as _request
-from langchain_hf_vlm._request.auth import token_from_env
-from langchain_hf_vlm._servers.dialects import Backend
-from langchain_hf_vlm._wire.policy import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
+from langchain_hf_vlm._request.auth import Credentials, token_from_env
+from langchain_hf_vlm._request.body import SAMPLING_PARAMETERS
+from langchain_hf_vlm._servers.dialects import Backend, Endpoint
+from langchain_hf_vlm._wire.policy import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
+    Limits,
+)
+from langchain_hf_vlm._wire.sender import ChatSender
 from langchain_hf_vlm._wire.sse import DEFAULT_MAX_EVENT_BYTES
 
 
@@ -147,3 +156,113 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
     @classmethod
     def _refuse_unknown_arguments(cls, values: Any) -> Any:
         return _request.refuse_unknown_arguments(cls.model_fields, values)
+
+    # ---- LangChain conventions, and pickling (the configuration travels, not the live parts)
+
+    @property
+    def _llm_type(self) -> str:
+        return "huggingface-vlm"
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        return ["langchain_hf_vlm", "chat_models"]
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": "HF_TOKEN"}
+
+    def _get_invocation_params(
+        self, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        # BaseChatModel builds the same dict through its deprecated dict(), inside a block that
+        # silences the deprecation warning: a few µs on every call for nothing this class needs.
+        return {**self.asdict(), "stop": stop, **kwargs}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        model, parameters = self.__dict__["model"], self.__dict__
+        return _request.ls_params(model, parameters, stop, kwargs)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        return _pickling.state_to_pickle(
+            super().__getstate__(),
+            holds_clients=self.http_client is not None or self.http_async_client is not None,
+            api_key_given="api_key" in self.model_fields_set,
+        )
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        if "api_key" not in self.model_fields_set:  # the environment's: this worker's own
+            self.__dict__["api_key"] = token_from_env()
+
+    # ---- the values made from the fields, which the layers below take instead of the model
+
+    def _request_settings(self) -> _request.RequestSettings:
+        """What every request says, as the fields are now (a few µs per call)."""
+        fields = self.__dict__  # pydantic keeps field values here: plain reads
+        return _request.RequestSettings(
+            model=fields["model"],
+            provider=fields["provider"],
+            parameters={name: fields[name] for name in SAMPLING_PARAMETERS},
+            extra_body=fields["extra_body"],
+            stream_usage=fields["stream_usage"],
+            bill_to=fields["bill_to"],
+            default_headers=fields["default_headers"],
+            credentials=Credentials(
+                api_key=fields["api_key"],
+                explicit="api_key" in self.model_fields_set,
+                env_name=fields["api_key_env"],
+            ),
+            timeout=fields["timeout"],
+        )
+
+    def _image_settings(self, endpoint: Endpoint) -> media.ImageSettings:
+        """How the model's images are prepared (the request size guard included)."""
+        return media.ImageSettings(
+            max_pixels=self.image_max_pixels,
+            max_side=self.image_max_side,
+            max_request_bytes=self.max_request_bytes or endpoint.dialect.max_request_bytes,
+            fetch_urls=self.fetch_image_urls,
+            fetch_timeout=self.image_fetch_timeout,
+            fetch_max_bytes=self.image_fetch_max_bytes,
+            fetch_allow_private=self.image_fetch_allow_private,
+            max_input_pixels=self.image_max_input_pixels,
+            jpeg_quality=self.image_jpeg_quality,
+            cache_bytes=self.image_cache_bytes,
+        )
+
+    def _media_limits(self) -> MediaLimits:
+        """How the model's documents, videos and text files become parts."""
+        return MediaLimits(
+            pdf=pdf.PdfLimits(
+                max_pages=self.pdf_max_pages,
+                text_layer=self.pdf_text_layer,
+                max_bytes=self.pdf_max_bytes,
+                render_timeout=self.pdf_render_timeout,
+            ),
+            video=video.VideoLimits(
+                max_frames=self.video_max_frames,
+                frames_per_second=self.video_frames_per_second,
+                max_seconds=self.video_max_seconds,
+                max_bytes=self.video_max_bytes,
+            ),
+            text_max_bytes=self.text_file_max_bytes,
+        )
+
+    def _sender(self) -> ChatSender:
+        """The model's sender: its clients (none made yet), timeouts, retries and read limits."""
+        return ChatSender(
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            http_client=self.http_client,
+            http_async_client=self.http_async_client,
+            limits=Limits(
+                timeout=self.timeout,
+                request_timeout=self.request_timeout,
+                max_response_bytes=self.max_response_bytes,
+                max_event_bytes=self.max_stream_event_bytes,
+            ),
+        )

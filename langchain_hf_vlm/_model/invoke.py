@@ -1,5 +1,6 @@
-"""What the four entry points of the chat model share around the transport: the request
-prepared from LangChain messages, and a non-streamed answer read into a result.
+"""What the four entry points of the chat model share around the sender: the request prepared
+from LangChain messages, and a non-streamed answer read into a result. Takes the model's values
+(:class:`Parts`), never the model.
 
 Preparing differs between sync and async only in its I/O: preparing images (downloads, thread
 pool) and identifying a server of unknown kind (:mod:`_servers.probes`) when the call depends on it.
@@ -8,54 +9,80 @@ pool) and identifying a server of unknown kind (:mod:`_servers.probes`) when the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
 from langchain_hf_vlm._answers.answer import chat_result
 from langchain_hf_vlm._answers.stream import provider_header
-from langchain_hf_vlm._request import prepare as _request
+from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._request.messages import to_wire_messages
+from langchain_hf_vlm._request.prepare import (
+    RequestSettings,
+    build_request,
+    needs_dialect,
+    probe_headers,
+)
+from langchain_hf_vlm._servers.dialects import Endpoint
 from langchain_hf_vlm._servers.probes import aidentify, identify
 from langchain_hf_vlm._wire.failures import request_id
-from langchain_hf_vlm._wire.sender import Answer, PreparedRequest
+from langchain_hf_vlm._wire.sender import Answer, ChatSender, PreparedRequest
 
-if TYPE_CHECKING:
-    from langchain_hf_vlm.chat_models import ChatHuggingFaceVLM
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """One call's view of the model: its request settings and its live parts."""
+
+    settings: RequestSettings
+    endpoint: Endpoint
+    images: ImagePipeline
+    sender: ChatSender
+
+
+class Prepared(NamedTuple):
+    """A prepared request, and the endpoint it goes to (identified, if the call needed it)."""
+
+    request: PreparedRequest
+    endpoint: Endpoint
 
 
 def prepare(
-    llm: ChatHuggingFaceVLM,
+    parts: Parts,
     messages: list[BaseMessage],
     stop: list[str] | None,
     kwargs: Mapping[str, Any],
     *,
     stream: bool,
-) -> PreparedRequest:
+) -> Prepared:
     """The request for one call, its images prepared and its server identified if need be."""
     wire = to_wire_messages(messages)
-    llm.images.prepare(wire)
-    if _request.needs_dialect(llm, kwargs):
-        llm._endpoint = identify(llm.transport, llm.endpoint, _request.probe_headers(llm))
-    return _request.build_request(llm, wire, stop, kwargs, stream=stream)
+    parts.images.prepare(wire)
+    endpoint = parts.endpoint
+    if needs_dialect(endpoint, kwargs):
+        endpoint = identify(parts.sender, endpoint, probe_headers(parts.settings, endpoint))
+    request = build_request(parts.settings, endpoint, wire, stop, kwargs, stream=stream)
+    return Prepared(request, endpoint)
 
 
 async def aprepare(
-    llm: ChatHuggingFaceVLM,
+    parts: Parts,
     messages: list[BaseMessage],
     stop: list[str] | None,
     kwargs: Mapping[str, Any],
     *,
     stream: bool,
-) -> PreparedRequest:
+) -> Prepared:
     """Async twin of :func:`prepare`."""
     wire = to_wire_messages(messages)
-    await llm.images.aprepare(wire)
-    if _request.needs_dialect(llm, kwargs):
-        headers = _request.probe_headers(llm)
-        llm._endpoint = await aidentify(llm.transport, llm.endpoint, headers)
-    return _request.build_request(llm, wire, stop, kwargs, stream=stream)
+    await parts.images.aprepare(wire)
+    endpoint = parts.endpoint
+    if needs_dialect(endpoint, kwargs):
+        headers = probe_headers(parts.settings, endpoint)
+        endpoint = await aidentify(parts.sender, endpoint, headers)
+    request = build_request(parts.settings, endpoint, wire, stop, kwargs, stream=stream)
+    return Prepared(request, endpoint)
 
 
 def result(answer: Answer) -> ChatResult:

@@ -8,7 +8,9 @@ a Hugging Face host: anyone on the path could read it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from huggingface_hub import get_token
 from langchain_core.utils import secret_from_env
@@ -47,6 +49,29 @@ def bearer_token(endpoint: Endpoint, api_key: SecretStr | None, explicit: bool) 
     if token is None and endpoint.dialect.needs_token:
         raise MissingTokenError(_MISSING_TOKEN)
     return token
+
+
+@dataclass(frozen=True, kw_only=True)
+class Credentials:
+    """The model's key and where it came from, as the token rule needs them."""
+
+    api_key: SecretStr | None
+    explicit: bool
+    """The user passed ``api_key`` (rather than it coming from the environment)."""
+    env_name: str | None = None
+    """``api_key_env``: the variable holding the key, read at each request."""
+
+    def token(self, endpoint: Endpoint) -> str | None:
+        """The token for ``endpoint`` under the token rule; a key named by ``env_name`` counts
+        as given explicitly."""
+        if self.env_name is None:
+            return bearer_token(endpoint, self.api_key, self.explicit)
+        key = os.environ.get(self.env_name)
+        if not key:
+            raise MissingTokenError(
+                f"api_key_env={self.env_name!r} names an environment variable that is not set"
+            )
+        return bearer_token(endpoint, SecretStr(key), explicit=True)
 
 
 def request_headers(

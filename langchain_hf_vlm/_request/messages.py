@@ -14,7 +14,6 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from langchain_core.messages import (
     AIMessage,
@@ -26,7 +25,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from langchain_hf_vlm._media.expand import MediaRef
+from langchain_hf_vlm._media.expand import MediaRef, WireMessages
 from langchain_hf_vlm._media.mime import (
     SUPPORTED_IMAGE_TYPES,
     check_base64,
@@ -34,8 +33,9 @@ from langchain_hf_vlm._media.mime import (
     sniff_image_mime,
     without_whitespace,
 )
-from langchain_hf_vlm._media.refs import ImageRef, Slot, WireMessage, WireMessages, WirePart
+from langchain_hf_vlm._media.refs import ImageRef, Slot, WireMessage, WirePart
 from langchain_hf_vlm._media.sources import read_media_block
+from langchain_hf_vlm._media.uris import check_http_url, parse_data_uri
 from langchain_hf_vlm.errors import InvalidContentError
 
 _IMAGE_MIME = re.compile(r"image/[a-z0-9][a-z0-9.+-]*")
@@ -275,27 +275,15 @@ def _bedrock_image(image: Mapping[str, Any]) -> str:
 
 
 def _checked_url(url: Any) -> str:
-    if not isinstance(url, str) or not url.strip():
-        raise ValueError("empty image URL")
-    if url.startswith("data:"):
+    if isinstance(url, str) and url[:5].lower() == "data:":
         return _normalized_data_uri(url)
-    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if scheme not in ("http", "https"):
-        raise ValueError(
-            f"image URL scheme {scheme or '(none)'!r} is not supported; use http(s) or a data URI"
-        )
-    if not urlsplit(url).hostname:
-        raise ValueError(f"image URL {url[:80]!r} has no host")
-    return url
+    return check_http_url(url, "image")
 
 
 def _normalized_data_uri(uri: str) -> str:
-    header, sep, data = uri.partition(",")
-    if not sep or not header.endswith(";base64"):
-        raise ValueError("an image data URI must look like data:<mime>;base64,<data>")
-    given = header[len("data:") : -len(";base64")]
-    mime, text = _checked_data(data, given.split(";", 1)[0].strip().lower() or None)
-    if text is data and given == mime:
+    parsed = parse_data_uri(uri, "an image")
+    mime, text = _checked_data(parsed.payload, parsed.mime)
+    if text is parsed.payload and parsed.canonical and mime == parsed.mime:
         return uri  # already normalized: no copy of what may be megabytes of base64
     return f"data:{mime};base64,{text}"
 

@@ -6,10 +6,10 @@ Request side, as data read by the code that needs it (nothing else branches on t
   (one keyword-built :class:`Dialect` each; a new backend is one entry).
 - :data:`FINGERPRINTS`: how a server of unknown kind is identified by one GET.
 - :data:`MOVED_HOSTS`: hosts that were retired, and where their requests go now.
-- :class:`ScaleUpPolicy`: how long a server that is starting up is waited for, made by the
-  :class:`Endpoint`. An Inference Endpoint may be scaled to zero: its proxy answers 503 while a
-  replica starts, unless the request carries ``X-Scale-Up-Timeout``, in which case the proxy
-  holds the request for up to that many seconds
+- :class:`~_wire.retry.ScaleUpPolicy`: how long a server that is starting up is waited for,
+  made by the :class:`Endpoint`. An Inference Endpoint may be scaled to zero: its proxy
+  answers 503 while a replica starts, unless the request carries ``X-Scale-Up-Timeout``, in
+  which case the proxy holds the request for up to that many seconds
   (https://huggingface.co/docs/inference-endpoints/guides/autoscaling).
 
 Answer side, the tolerant readers (each accepts every shape the supported servers send):
@@ -37,12 +37,14 @@ from __future__ import annotations
 import functools
 import sys
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from huggingface_hub import constants
+
+from langchain_hf_vlm._wire.retry import SCALE_UP_WAIT_WITHOUT_TIMEOUT, ScaleUpPolicy
 
 Backend = Literal["auto", "router", "tgi", "vllm", "openai"]
 
@@ -52,10 +54,6 @@ REMOVED_PROVIDERS = ("hyperbolic", "nebius", "sambanova")
 INFERENCE_ENDPOINTS_SUFFIX = ".endpoints.huggingface.cloud"
 _HF_HOST_SUFFIXES = (".huggingface.co", INFERENCE_ENDPOINTS_SUFFIX, ".hf.space")
 _HF_HOSTS = ("huggingface.co",)
-SCALE_UP_HEADER = "X-Scale-Up-Timeout"
-SCALE_UP_WAIT_WITHOUT_TIMEOUT = 600.0
-"""How long to wait for a server to start when the model has no timeout (the documentation's
-example value of ``X-Scale-Up-Timeout``)."""
 _SCALE_UP_SHARE = 0.9
 """The proxy may hold a request for this share of the client's timeout, so that its answer
 arrives before the client stops waiting for the first byte."""
@@ -147,31 +145,6 @@ MOVED_HOSTS = {
     )
 }
 _warned_moves: set[str] = set()
-
-
-@dataclass(frozen=True, kw_only=True)
-class ScaleUpPolicy:
-    """How a request treats a server that is starting up.
-
-    Any server whose 503 says the model is loading is waited for within ``wait_budget``; a host
-    that may be scaled to zero (``asleep_when_503``) gets ``X-Scale-Up-Timeout`` too, and any of
-    its 503 answers means "starting".
-    """
-
-    asleep_when_503: bool = False
-    wait_budget: float = SCALE_UP_WAIT_WITHOUT_TIMEOUT
-    """Seconds, from the first attempt, to keep retrying a server that is starting up."""
-    header_seconds: int | None = None
-    """The ``X-Scale-Up-Timeout`` value, or None for no header."""
-
-    def with_header(self, headers: Mapping[str, str]) -> dict[str, str]:
-        """``headers`` plus ``X-Scale-Up-Timeout``, unless the caller set that header."""
-        merged = dict(headers)
-        if self.header_seconds is not None and SCALE_UP_HEADER.lower() not in map(
-            str.lower, merged
-        ):
-            merged[SCALE_UP_HEADER] = str(self.header_seconds)
-        return merged
 
 
 @dataclass(frozen=True)

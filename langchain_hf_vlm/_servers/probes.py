@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from langchain_hf_vlm._servers.dialects import FINGERPRINTS, Endpoint, ScaleUpPolicy
+from langchain_hf_vlm._servers.dialects import FINGERPRINTS, Endpoint
 from langchain_hf_vlm._wire.clients import Clients
 from langchain_hf_vlm._wire.json_limits import loads
 from langchain_hf_vlm._wire.policy import CallState, Limits
 from langchain_hf_vlm._wire.reads import FAILURES, aread, read, timer
+from langchain_hf_vlm._wire.retry import ScaleUpPolicy
 
 _PROBE_TIMEOUT = 5.0
 _PROBE_BYTES = 1024 * 1024

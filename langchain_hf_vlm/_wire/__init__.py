@@ -16,6 +16,9 @@ Read in this order:
 - ``json_limits``: JSON with bounded nesting.
 - ``clients``: the HTTP clients of one model, made on first use and closed with it.
 - ``direct``: requests sent straight to the client's transport.
-- ``deadline``, ``sockets``, ``addresses``: one clock for every network wait, the socket seam
-  under the clients, and which addresses client-side downloads may reach.
+- ``deadline``, ``sockets``, ``addresses``: one clock for every network wait, the one wrapper
+  of the network backend under the clients (set by rules), and which addresses client-side
+  downloads may reach.
+- ``httpx_private``: every reach into httpx's and httpcore's private parts (for ``direct`` and
+  ``sockets``), checked before use, with the fallback when they change.
 """

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
 from typing import Any
 
-import anyio.to_thread
-
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._wire.sockets import wrap_network_backend
+from langchain_hf_vlm._wire.sockets import SocketRules, wrap_sockets
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -73,82 +70,28 @@ def checked_address(host: str, port: int) -> str:
     return addresses[0]
 
 
-class PublicOnlyBackend:
-    """Wraps a network backend: it connects only to checked public addresses."""
-
-    __slots__ = ("_backend",)
-
-    def __init__(self, backend: Any) -> None:
-        self._backend = backend
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> Any:
-        try:
-            address = checked_address(host, port)
-        except OSError:  # no such name: the inner backend raises the library's own error
-            address = host
-        stream = self._backend.connect_tcp(
-            address, port, timeout, local_address=local_address, socket_options=socket_options
-        )
-        peer = stream.get_extra_info("server_addr")
-        kind = _peer_kind(peer)  # belt and braces: the address the socket really reached
-        if kind is not None:
-            stream.close()
-            raise AddressRefused(host, str(peer[0]), kind)
-        return stream
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> Any:
-        raise AddressRefused(path, path, "local socket")
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
+def _connect_address(host: str, port: int) -> str:
+    try:
+        return checked_address(host, port)
+    except OSError:  # no such name: the inner backend raises the library's own error
+        return host
 
 
-class AsyncPublicOnlyBackend:
-    """Async twin of :class:`PublicOnlyBackend`."""
+def _check_peer(host: str, peer: Any) -> None:
+    """Belt and braces: refuse the address the socket really reached, if not public."""
+    kind = _peer_kind(peer)
+    if kind is not None:
+        raise AddressRefused(host, str(peer[0]), kind)
 
-    __slots__ = ("_backend",)
 
-    def __init__(self, backend: Any) -> None:
-        self._backend = backend
+def _refuse_unix_socket(path: str) -> None:
+    raise AddressRefused(path, path, "local socket")
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> Any:
-        try:
-            address = await anyio.to_thread.run_sync(checked_address, host, port)
-        except OSError:
-            address = host
-        stream = await self._backend.connect_tcp(
-            address, port, timeout, local_address=local_address, socket_options=socket_options
-        )
-        peer = stream.get_extra_info("server_addr")
-        kind = _peer_kind(peer)
-        if kind is not None:
-            await stream.aclose()
-            raise AddressRefused(host, str(peer[0]), kind)
-        return stream
 
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> Any:
-        raise AddressRefused(path, path, "local socket")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._backend.sleep(seconds)
+_PUBLIC_ONLY = SocketRules(
+    address=_connect_address, peer=_check_peer, unix_socket=_refuse_unix_socket
+)
+"""Connect only to checked public addresses."""
 
 
 def _peer_kind(peer: Any) -> str | None:
@@ -158,14 +101,13 @@ def _peer_kind(peer: Any) -> str | None:
     return address_kind(ipaddress.ip_address(str(peer[0]).split("%", 1)[0]))
 
 
-def refuse_private_addresses(client: Any) -> bool:
+def refuse_private_addresses(client: httpx.Client | httpx.AsyncClient) -> bool:
     """Make ``client`` (a download client the package made) connect to public addresses only.
 
-    Returns False if the HTTP library offers no seam for it; the caller then checks each
-    request's host by name (:func:`check_request_host`).
+    Returns False if the HTTP library's private parts changed; the caller checks each
+    request's host by name anyway (:func:`check_request_host`).
     """
-    wrap = AsyncPublicOnlyBackend if isinstance(client, httpx.AsyncClient) else PublicOnlyBackend
-    return wrap_network_backend(client, wrap, mounts=False)
+    return wrap_sockets(client, _PUBLIC_ONLY, mounts=False)
 
 
 def check_request_host(request: httpx.Request) -> None:

@@ -13,8 +13,11 @@ import threading
 import weakref
 
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._wire import direct as _direct
 from langchain_hf_vlm._wire.deadline import obey_deadlines
+
+_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+"""Connections of one client: as many kept alive as may be open (httpx keeps 20 by default,
+so a batch sending more requests at once would reconnect for each one past those)."""
 
 
 class Clients:
@@ -24,20 +27,16 @@ class Clients:
         self,
         *,
         timeout: float | None,
-        max_connections: int = 100,
         http_client: httpx.Client | None = None,
         http_async_client: httpx.AsyncClient | None = None,
     ) -> None:
         self._at_socket: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
         """The clients made here, whose sockets obey the deadline."""
         self._direct: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
-        """The clients made here whose requests go straight to their transport (``direct``)."""
+        """The clients made here, whose requests :mod:`_wire.direct` builds and sends."""
         self._request_timeout = httpx.Timeout(timeout)
         self._timeout_extension = self._request_timeout.as_dict()
         self._urls: dict[str, httpx.URL] = {}
-        self._limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        )
         self._lock = threading.Lock()
         self._user_client = http_client
         self._user_async_client = http_async_client
@@ -51,7 +50,7 @@ class Clients:
             return self._user_client
         with self._lock:
             if self._client is None:
-                self._client = httpx.Client(timeout=self._request_timeout, limits=self._limits)
+                self._client = httpx.Client(timeout=self._request_timeout, limits=_LIMITS)
                 self._own(self._client)
                 # A model dropped without close() does not leave its sockets to the collector
                 # (which warns "unclosed socket"); async clients need aclose() in their loop.
@@ -65,18 +64,17 @@ class Clients:
         with self._lock:
             client = self._async_clients.get(loop)
             if client is None:
-                client = httpx.AsyncClient(timeout=self._request_timeout, limits=self._limits)
+                client = httpx.AsyncClient(timeout=self._request_timeout, limits=_LIMITS)
                 self._own(client)
                 self._async_clients[loop] = client
             return client
 
     def _own(self, client: httpx.Client | httpx.AsyncClient) -> None:
         """A client made here: its sockets obey the deadline and its requests go straight to
-        its transport, where the HTTP library allows."""
+        its transport, where the HTTP library allows (:mod:`_wire.httpx_private`)."""
         if obey_deadlines(client):
             self._at_socket.add(client)
-        if _direct.supports(client):
-            self._direct.add(client)
+        self._direct.add(client)
 
     def url(self, url: str) -> httpx.URL:
         """``url`` parsed once (a model sends to one URL, and probes to a few more)."""

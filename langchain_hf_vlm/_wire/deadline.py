@@ -8,20 +8,21 @@ keep-alive comments forever: every read succeeds. So each call has a :class:`Dea
   an event) at least every ``timeout`` seconds.
 
 The transport enters :class:`bounded` around every network call. The clients the package makes
-(sync and async) read through a deadline backend, which shortens each socket wait to what is
-left: that bounds even response headers sent one byte at a time, for about a microsecond a
-read. With a client the user handed in, the deadline is checked between reads (sync), or a
-cancel scope ends each await (async; about 60 µs each, so only for those clients).
+(sync and async) read through a network backend that shortens each socket wait to what is
+left (:mod:`_wire.sockets`): that bounds even response headers sent one byte at a time, for
+about a microsecond a read. With a client the user handed in, the deadline is checked between
+reads (sync), or a cancel scope ends each await (async; about 60 µs each, so only for those
+clients).
 """
 
 from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import Callable, Iterable
-from typing import Any, Literal
+from typing import Literal
 
-from langchain_hf_vlm._wire.sockets import wrap_network_backend
+from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._wire.sockets import SocketRules, wrap_sockets
 
 Expiry = Literal["request", "stall"]
 _EXPIRED = 1e-6
@@ -120,134 +121,12 @@ def _clamp(timeout: float | None) -> float | None:
     return timeout if deadline is None else deadline.clamp(timeout)
 
 
-class _DeadlineStream:
-    """A network stream whose every wait ends by the current deadline."""
-
-    __slots__ = ("_stream", "get_extra_info")
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-        self.get_extra_info: Callable[[str], Any] = stream.get_extra_info
-        """The stream's own (no frame of ours: the pool asks every idle connection whether
-        it is readable, for every request)."""
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        data: bytes = self._stream.read(max_bytes, _clamp(timeout))
-        return data
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _clamp(timeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> _DeadlineStream:
-        return _DeadlineStream(
-            self._stream.start_tls(ssl_context, server_hostname, _clamp(timeout))
-        )
+_AT_THE_SOCKET = SocketRules(timeout=_clamp)
+"""Every socket wait of a client the package made ends by the current deadline."""
 
 
-class _AsyncDeadlineStream:
-    """Async twin of :class:`_DeadlineStream`."""
-
-    __slots__ = ("_stream", "get_extra_info")
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-        self.get_extra_info: Callable[[str], Any] = stream.get_extra_info
-        """The stream's own (no frame of ours: the pool asks every idle connection whether
-        it is readable, for every request)."""
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        data: bytes = await self._stream.read(max_bytes, _clamp(timeout))
-        return data
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._stream.write(buffer, _clamp(timeout))
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-    async def start_tls(
-        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> _AsyncDeadlineStream:
-        stream = await self._stream.start_tls(ssl_context, server_hostname, _clamp(timeout))
-        return _AsyncDeadlineStream(stream)
-
-
-class DeadlineBackend:
-    """Wraps an httpcore (or httpcore2) network backend: connections it opens obey the
-    current :class:`Deadline`."""
-
-    __slots__ = ("_backend",)
-
-    def __init__(self, backend: Any) -> None:
-        self._backend = backend
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> _DeadlineStream:
-        stream = self._backend.connect_tcp(
-            host, port, _clamp(timeout), local_address=local_address, socket_options=socket_options
-        )
-        return _DeadlineStream(stream)
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> _DeadlineStream:
-        stream = self._backend.connect_unix_socket(
-            path, _clamp(timeout), socket_options=socket_options
-        )
-        return _DeadlineStream(stream)
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
-
-
-class AsyncDeadlineBackend:
-    """Async twin of :class:`DeadlineBackend`."""
-
-    __slots__ = ("_backend",)
-
-    def __init__(self, backend: Any) -> None:
-        self._backend = backend
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> _AsyncDeadlineStream:
-        stream = await self._backend.connect_tcp(
-            host, port, _clamp(timeout), local_address=local_address, socket_options=socket_options
-        )
-        return _AsyncDeadlineStream(stream)
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> _AsyncDeadlineStream:
-        stream = await self._backend.connect_unix_socket(
-            path, _clamp(timeout), socket_options=socket_options
-        )
-        return _AsyncDeadlineStream(stream)
-
-    async def sleep(self, seconds: float) -> None:
-        await self._backend.sleep(seconds)
-
-
-def obey_deadlines(client: Any) -> bool:
-    """Make the connections of a client the package made (sync or async) read through a
-    deadline backend; False if the HTTP library offers no seam for it (the deadline is then
-    checked between reads, or by a cancel scope around each await)."""
-    if hasattr(client, "aclose"):
-        return wrap_network_backend(client, AsyncDeadlineBackend)
-    return wrap_network_backend(client, DeadlineBackend)
+def obey_deadlines(client: httpx.Client | httpx.AsyncClient) -> bool:
+    """Make every socket wait of a client the package made (sync or async) end by the current
+    deadline; False if the HTTP library's private parts changed (the deadline is then checked
+    between reads, or by a cancel scope around each await)."""
+    return wrap_sockets(client, _AT_THE_SOCKET, mounts=True)

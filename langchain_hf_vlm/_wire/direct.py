@@ -23,7 +23,8 @@ read; nothing here reads it, and errors carry a detached copy of the response) a
 and response event hooks, which only a user's client can have.
 
 A client the user hands in goes through its own ``send`` (their auth, hooks and mounts); so does
-any client of an HTTP library without these seams (:func:`supports`).
+every client when the HTTP library's private parts this needs have changed
+(:mod:`_wire.httpx_private` checks them).
 """
 
 from __future__ import annotations
@@ -32,14 +33,9 @@ import logging
 from collections.abc import Mapping
 
 from langchain_hf_vlm._http import httpx
+from langchain_hf_vlm._wire import httpx_private
 
 _HTTPX_LOGGER = logging.getLogger(httpx.__name__)
-_SEAMS = ("_transport_for_url", "_build_redirect_request", "_mounts", "_transport")
-
-
-def supports(client: httpx.Client | httpx.AsyncClient) -> bool:
-    """Whether this client's HTTP library has the seams this module uses."""
-    return all(hasattr(client, name) for name in _SEAMS)
 
 
 def build(
@@ -62,9 +58,13 @@ def build(
 
 
 def send(client: httpx.Client, request: httpx.Request) -> httpx.Response:
-    """Send ``request`` on ``client``'s transport; the response is streamed (not read)."""
+    """Send ``request`` on ``client``'s transport (through ``client.send`` if the private parts
+    this needs changed); the response is streamed (not read)."""
+    if not httpx_private.sends_directly(client):
+        return client.send(request, stream=True, follow_redirects=False)
     try:
-        response = client._transport_for_url(request.url).handle_request(request)
+        transport = httpx_private.transport_for_url(client, request.url)
+        response = transport.handle_request(request)
     except httpx.RequestError as exc:
         exc.request = request
         raise
@@ -73,8 +73,11 @@ def send(client: httpx.Client, request: httpx.Request) -> httpx.Response:
 
 async def asend(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
     """Async twin of :func:`send`."""
+    if not httpx_private.sends_directly(client):
+        return await client.send(request, stream=True, follow_redirects=False)
     try:
-        response = await client._transport_for_url(request.url).handle_async_request(request)
+        transport = httpx_private.async_transport_for_url(client, request.url)
+        response = await transport.handle_async_request(request)
     except httpx.RequestError as exc:
         exc.request = request
         raise
@@ -88,7 +91,7 @@ def _received(
     if "set-cookie" in response.headers:
         client.cookies.extract_cookies(response)
     if response.has_redirect_location:
-        response.next_request = client._build_redirect_request(request, response)
+        response.next_request = httpx_private.redirect_request(client, request, response)
     if _HTTPX_LOGGER.isEnabledFor(logging.INFO):
         _HTTPX_LOGGER.info(
             'HTTP Request: %s %s "%s %d %s"',

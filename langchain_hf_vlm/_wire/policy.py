@@ -18,11 +18,10 @@ from typing import Literal
 from langchain_core.exceptions import ModelError
 
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._servers.dialects import ScaleUpPolicy
 from langchain_hf_vlm._wire.deadline import Deadline, bounded
 from langchain_hf_vlm._wire.failures import ERROR_BODY_BYTES, error_for_response, transport_error
 from langchain_hf_vlm._wire.redaction import Redactor
-from langchain_hf_vlm._wire.retry import Retries
+from langchain_hf_vlm._wire.retry import Retries, ScaleUpPolicy
 from langchain_hf_vlm._wire.sse import (
     DEFAULT_MAX_EVENT_BYTES,
     EventTooLargeError,

@@ -3,7 +3,7 @@
 Retryable errors (429, 502, 503, 504, connection failures, timeouts) are retried
 ``max_retries`` times. A server that is starting up (a scaled-to-zero Inference Endpoint, or any
 server whose 503 says the model is loading) is retried further, within the
-:class:`~_servers.dialects.ScaleUpPolicy`'s wait budget counted from the first attempt.
+:class:`ScaleUpPolicy`'s wait budget counted from the first attempt.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ import json
 import random
 import re
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import NoReturn, TypeGuard
 
 from langchain_core.exceptions import ModelError
 
-from langchain_hf_vlm._servers.dialects import ScaleUpPolicy
 from langchain_hf_vlm.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -33,6 +34,37 @@ _STARTING_UP = re.compile(
 )
 """Words of a 503 answer from a server that is still starting: the serverless Inference API's
 ``Model ... is currently loading``, and the states of an Inference Endpoint waking up."""
+
+
+SCALE_UP_HEADER = "X-Scale-Up-Timeout"
+SCALE_UP_WAIT_WITHOUT_TIMEOUT = 600.0
+"""How long to wait for a server to start when the model has no timeout (the documentation's
+example value of ``X-Scale-Up-Timeout``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScaleUpPolicy:
+    """How a request treats a server that is starting up.
+
+    Any server whose 503 says the model is loading is waited for within ``wait_budget``; a host
+    that may be scaled to zero (``asleep_when_503``) gets ``X-Scale-Up-Timeout`` too, and any of
+    its 503 answers means "starting".
+    """
+
+    asleep_when_503: bool = False
+    wait_budget: float = SCALE_UP_WAIT_WITHOUT_TIMEOUT
+    """Seconds, from the first attempt, to keep retrying a server that is starting up."""
+    header_seconds: int | None = None
+    """The ``X-Scale-Up-Timeout`` value, or None for no header."""
+
+    def with_header(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """``headers`` plus ``X-Scale-Up-Timeout``, unless the caller set that header."""
+        merged = dict(headers)
+        if self.header_seconds is not None and SCALE_UP_HEADER.lower() not in map(
+            str.lower, merged
+        ):
+            merged[SCALE_UP_HEADER] = str(self.header_seconds)
+        return merged
 
 
 class Retries:

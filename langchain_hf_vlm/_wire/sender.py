@@ -33,7 +33,6 @@ import anyio
 from langchain_core.exceptions import ModelError
 
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._servers.dialects import ScaleUpPolicy
 from langchain_hf_vlm._wire import direct as _direct
 from langchain_hf_vlm._wire.clients import Clients
 from langchain_hf_vlm._wire.deadline import Deadline, bounded
@@ -46,6 +45,7 @@ from langchain_hf_vlm._wire.policy import (
     Limits,
 )
 from langchain_hf_vlm._wire.reads import FAILURES, aread, read, timer
+from langchain_hf_vlm._wire.retry import ScaleUpPolicy
 from langchain_hf_vlm._wire.stream_items import StreamItem, StreamOpened, StreamReader
 
 logger = logging.getLogger("langchain_hf_vlm")
@@ -114,18 +114,15 @@ class ChatSender(Clients):
         *,
         timeout: float | None,
         max_retries: int,
-        max_connections: int = 100,
         http_client: httpx.Client | None = None,
         http_async_client: httpx.AsyncClient | None = None,
         limits: Limits | None = None,
     ) -> None:
         super().__init__(
             timeout=timeout,
-            max_connections=max_connections,
             http_client=http_client,
             http_async_client=http_async_client,
         )
-        self.timeout = timeout
         self.max_retries = max_retries
         self.limits = limits or Limits(timeout=timeout)
 

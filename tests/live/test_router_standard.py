@@ -13,7 +13,7 @@ import pytest
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
-from tests.capabilities import VLMCapabilities
+from tests.support.capabilities import VLMCapabilities
 
 pytestmark = [
     pytest.mark.live,

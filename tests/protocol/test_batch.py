@@ -24,10 +24,10 @@ from langchain_hf_vlm.batch import (
     done_ids,
     images_in,
 )
-from tests.pngs import tiny_png
 from tests.servers.chat_server import ChatServer, Fault
 from tests.servers.hostile_server import HostileServer
 from tests.support.loopback import make_model
+from tests.support.pngs import tiny_png
 
 pytestmark = pytest.mark.parametrize("dialect", ["vllm"])
 

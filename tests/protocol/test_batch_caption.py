@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.pngs import tiny_png
 from tests.servers.chat_server import ChatServer, Fault
+from tests.support.pngs import tiny_png
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "batch_caption.py"
 CAPTION = "images=1; text=Describe this image in one sentence."

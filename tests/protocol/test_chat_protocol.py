@@ -24,10 +24,10 @@ from langchain_hf_vlm import (
     InvalidContentError,
     MissingTokenError,
 )
-from tests.pngs import tiny_png
 from tests.servers.chat_server import ChatReply, ChatServer, Fault, Reply, Stream
 from tests.support.loopback import make_model, run_in_new_loop
 from tests.support.messages import merge_chunks
+from tests.support.pngs import tiny_png
 
 PNG = base64.b64encode(tiny_png()).decode()
 

@@ -39,10 +39,10 @@ from openai import APIError as OpenAIAPIError
 from pydantic import SecretStr, ValidationError
 
 from langchain_hf_vlm import APIError, ChatHuggingFaceVLM, IncompleteStreamError
-from tests.pngs import tiny_png
 from tests.servers.chat_server import ChatReply, ChatServer, Fault, RecordedRequest, Reply, Stream
 from tests.support.loopback import make_model, run_in_new_loop
 from tests.support.messages import merge_chunks
+from tests.support.pngs import tiny_png
 
 pytestmark = pytest.mark.comparison
 
@@ -739,7 +739,7 @@ def _part_types(server: ChatServer, invoke: Callable[[list[BaseMessage]], Any], 
 
 def test_row_a_pdf_reaches_a_vlm_server_as_page_images(vllm: ChatServer) -> None:
     pytest.importorskip("pypdfium2")
-    from tests.media import text_pdf
+    from tests.support.media import text_pdf
 
     row = "a two-page PDF, what reaches the server"
     data = base64.b64encode(text_pdf(2)).decode()
@@ -767,7 +767,7 @@ def test_row_a_pdf_reaches_a_vlm_server_as_page_images(vllm: ChatServer) -> None
 
 def test_row_a_video_reaches_a_vlm_server_as_frames(vllm: ChatServer) -> None:
     pytest.importorskip("av")
-    from tests.media import video
+    from tests.support.media import video
 
     row = "a video block, what reaches the server"
     block = {

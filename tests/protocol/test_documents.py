@@ -22,11 +22,11 @@ from PIL import Image
 
 from langchain_hf_vlm import ChatHuggingFaceVLM, InvalidContentError
 from langchain_hf_vlm.documents import document_block, video_block
-from tests.media import Page, encrypted_pdf, pdf, scanned_page, text_pdf, video
-from tests.pngs import tiny_png
 from tests.servers.chat_server import ChatServer
 from tests.support.http_host import serving
 from tests.support.loopback import make_model
+from tests.support.media import Page, encrypted_pdf, pdf, scanned_page, text_pdf, video
+from tests.support.pngs import tiny_png
 
 PDF = text_pdf(3)
 # Keyframes at 0 and 1 s, where the colour changes: a sample in a share of the clip with a

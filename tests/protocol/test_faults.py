@@ -528,7 +528,7 @@ async def test_async_retries_are_reported_to_callbacks(server: ChatServer) -> No
 # ---------------------------------------------------------------- servers starting up
 # A scaled-to-zero Inference Endpoint's proxy answers 503 while a replica starts. 127.0.0.1 is
 # not an endpoints host, so these tests opt in with wait_for_scale_up=True; the host rule itself
-# is covered in tests/unit/test_scale_to_zero.py.
+# is covered in tests/unit/servers/test_scale_to_zero.py.
 
 MODES = ["invoke", "ainvoke", "stream", "astream"]
 

@@ -14,6 +14,7 @@ from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm.errors import InvalidContentError
 from tests.servers.chat_server import ChatServer, Reply
 from tests.support.fuzz_answers import answer_bytes, assert_valid, stream_bytes
+from tests.support.loopback import make_model
 
 WIRE = settings(
     max_examples=40,
@@ -30,9 +31,10 @@ def server() -> Iterator[ChatServer]:
         yield srv
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def model(server: ChatServer) -> ChatHuggingFaceVLM:
-    return ChatHuggingFaceVLM(model="tiny/vlm", base_url=server.url, timeout=2, max_retries=0)
+    """One model for all of a test's examples; the dialect is guessed, as for any local server."""
+    return make_model(server, timeout=2, backend="auto")
 
 
 @WIRE

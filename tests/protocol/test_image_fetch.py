@@ -25,8 +25,9 @@ from langchain_core.messages import HumanMessage
 from PIL import Image
 
 from langchain_hf_vlm import InvalidContentError, image_block
+from langchain_hf_vlm._media.expand import WireMessages
 from langchain_hf_vlm._media.pipeline import ImagePipeline
-from langchain_hf_vlm._media.refs import WireMessages, json_bytes
+from langchain_hf_vlm._media.refs import json_bytes
 from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._request.messages import to_wire_messages
 from tests.servers.chat_server import ChatServer

@@ -21,9 +21,9 @@ from collections.abc import Callable
 import pytest
 from langchain_core.messages import BaseMessage, HumanMessage
 
-from tests.pngs import tiny_png
 from tests.servers.chat_server import ChatServer
 from tests.support.loopback import make_model
+from tests.support.pngs import tiny_png
 
 STREAMS = 100
 WARM_UP = 100

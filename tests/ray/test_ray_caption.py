@@ -24,8 +24,8 @@ from ray._private import state
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm.batch import DEFAULT_PROMPT
 from langchain_hf_vlm.ray_data import VLMAnswerer, answered_ids, caption_files, image_paths
-from tests.pngs import tiny_png
 from tests.servers.chat_server import ChatServer, Fault
+from tests.support.pngs import tiny_png
 
 pytestmark = pytest.mark.timeout(900)
 

@@ -18,9 +18,9 @@ pytest.importorskip("av")
 from langchain_core.messages import HumanMessage
 
 from langchain_hf_vlm.documents import document_block, pdf_blocks, video_block, video_frame_blocks
-from tests.media import Page, pdf, scanned_page, text_pdf, video
 from tests.realserver.answers import ANS_DEFAULT, ANS_IMAGE
 from tests.realserver.tiny_server import TinyVLMServer
+from tests.support.media import Page, pdf, scanned_page, text_pdf, video
 from tests.support.realserver import ImageHost, make_model
 
 pytestmark = pytest.mark.realserver

@@ -9,21 +9,13 @@ from a local HTTP server on 127.0.0.1 instead.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import pytest
-from langchain_core.language_models import BaseChatModel
-from langchain_tests.integration_tests import ChatModelIntegrationTests
 
-from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm.errors import APIError
-from tests.capabilities import VLMCapabilities
-from tests.realserver.tiny_server import ALT_MODEL_ID, TinyVLMServer
-from tests.support.realserver import (
-    ClosedModels,
-    ImageHost,
-    serve_standard_suite_images_locally,
-)
+from tests.support.standard_suite import ExpectedFailure, TinyVLMStandardSuite
 
 pytestmark = pytest.mark.realserver
 
@@ -51,101 +43,24 @@ NO_CONSTRAINED_DECODING = (
 )
 
 
-class TestTinyVLMStandardIntegration(ClosedModels, VLMCapabilities, ChatModelIntegrationTests):
-    _server: TinyVLMServer
-    _images: ImageHost
-
-    @pytest.fixture(autouse=True)
-    def _local_servers(
-        self, tiny_vlm: TinyVLMServer, image_host: ImageHost, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        type(self)._server = tiny_vlm
-        type(self)._images = image_host
-        serve_standard_suite_images_locally(image_host, monkeypatch)
-
-    @property
-    def chat_model_class(self) -> type[ChatHuggingFaceVLM]:
-        return ChatHuggingFaceVLM
-
-    @property
-    def chat_model_params(self) -> dict[str, Any]:
-        return {
-            "model": self._server.model,
-            "base_url": self._server.url,
-            "max_retries": 0,
-            "timeout": 60,
-        }
-
-    @property
-    def model_override_value(self) -> str:
-        return ALT_MODEL_ID  # the same tiny model, installed under a second name
-
-    # ---- offline: the suite's image URL case
-
-    @pytest.mark.xfail(reason=IMAGE_URL_OFFLINE, raises=APIError, strict=True)
-    def test_image_inputs(self, model: BaseChatModel) -> None:
-        super().test_image_inputs(model)
-
-    # ---- what the tiny model or the server cannot do
-
-    @pytest.mark.xfail(reason=STOP_CRASHES_SERVER, strict=True)
-    def test_stop_sequence(self, model: BaseChatModel) -> None:
-        super().test_stop_sequence(model)
-
-    @pytest.mark.xfail(reason=NEEDS_CAPABLE_MODEL, strict=True)
-    def test_tool_calling(self, model: BaseChatModel) -> None:
-        super().test_tool_calling(model)
-
-    @pytest.mark.xfail(reason=NEEDS_CAPABLE_MODEL, strict=True)
-    async def test_tool_calling_async(self, model: BaseChatModel) -> None:
-        await super().test_tool_calling_async(model)
-
-    @pytest.mark.xfail(reason=NEEDS_CAPABLE_MODEL, strict=True)
-    def test_agent_loop(self, model: BaseChatModel) -> None:
-        super().test_agent_loop(model)
-
-    @pytest.mark.xfail(reason=NEEDS_CAPABLE_MODEL, strict=True)
-    def test_bind_runnables_as_tools(self, model: BaseChatModel) -> None:
-        super().test_bind_runnables_as_tools(model)
-
-    @pytest.mark.xfail(reason=NO_CONSTRAINED_DECODING, strict=True)
-    def test_tool_choice(self, model: BaseChatModel) -> None:
-        super().test_tool_choice(model)
-
-    @pytest.mark.xfail(reason=NEEDS_CAPABLE_MODEL, strict=True)
-    def test_tool_calling_with_no_arguments(self, model: BaseChatModel) -> None:
-        super().test_tool_calling_with_no_arguments(model)
-
-    @pytest.mark.xfail(reason=NEEDS_CAPABLE_MODEL, strict=True)
-    def test_unicode_tool_call_integration(  # the suite's own signature
-        self,
-        model: BaseChatModel,
-        *,
-        tool_choice: str | None = None,  # noqa: PT028
-        force_tool_call: bool = True,  # noqa: PT028
-    ) -> None:
-        super().test_unicode_tool_call_integration(
-            model, tool_choice=tool_choice, force_tool_call=force_tool_call
-        )
-
-    @pytest.mark.xfail(reason=NO_CONSTRAINED_DECODING, strict=True)
-    @pytest.mark.parametrize("schema_type", ["pydantic", "typeddict", "json_schema"])
-    def test_structured_output(self, model: BaseChatModel, schema_type: str) -> None:
-        super().test_structured_output(model, schema_type)  # type: ignore[arg-type]
-
-    @pytest.mark.xfail(reason=NO_CONSTRAINED_DECODING, strict=True)
-    @pytest.mark.parametrize("schema_type", ["pydantic", "typeddict", "json_schema"])
-    async def test_structured_output_async(self, model: BaseChatModel, schema_type: str) -> None:
-        await super().test_structured_output_async(model, schema_type)  # type: ignore[arg-type]
-
-    @pytest.mark.xfail(reason=NO_CONSTRAINED_DECODING, strict=True)
-    def test_structured_output_pydantic_2_v1(self, model: BaseChatModel) -> None:
-        super().test_structured_output_pydantic_2_v1(model)
-
-    @pytest.mark.xfail(reason=NO_CONSTRAINED_DECODING, strict=True)
-    def test_structured_output_optional_param(self, model: BaseChatModel) -> None:
-        super().test_structured_output_optional_param(model)
-
-    @pytest.mark.xfail(reason=NO_CONSTRAINED_DECODING, strict=True)
-    def test_json_mode(self, model: BaseChatModel) -> None:
-        super().test_json_mode(model)
+class TestTinyVLMStandardIntegration(TinyVLMStandardSuite):
+    server_fixture = "tiny_vlm"
+    extra_params: ClassVar[Mapping[str, Any]] = {"timeout": 60}
+    expected_failures: ClassVar[Mapping[str, ExpectedFailure]] = {
+        # offline: the suite's image URL case
+        "test_image_inputs": ExpectedFailure(IMAGE_URL_OFFLINE, raises=APIError),
+        # what the tiny model or the server cannot do
+        "test_stop_sequence": ExpectedFailure(STOP_CRASHES_SERVER),
+        "test_tool_calling": ExpectedFailure(NEEDS_CAPABLE_MODEL),
+        "test_tool_calling_async": ExpectedFailure(NEEDS_CAPABLE_MODEL),
+        "test_agent_loop": ExpectedFailure(NEEDS_CAPABLE_MODEL),
+        "test_bind_runnables_as_tools": ExpectedFailure(NEEDS_CAPABLE_MODEL),
+        "test_tool_choice": ExpectedFailure(NO_CONSTRAINED_DECODING),
+        "test_tool_calling_with_no_arguments": ExpectedFailure(NEEDS_CAPABLE_MODEL),
+        "test_unicode_tool_call_integration": ExpectedFailure(NEEDS_CAPABLE_MODEL),
+        "test_structured_output": ExpectedFailure(NO_CONSTRAINED_DECODING),
+        "test_structured_output_async": ExpectedFailure(NO_CONSTRAINED_DECODING),
+        "test_structured_output_pydantic_2_v1": ExpectedFailure(NO_CONSTRAINED_DECODING),
+        "test_structured_output_optional_param": ExpectedFailure(NO_CONSTRAINED_DECODING),
+        "test_json_mode": ExpectedFailure(NO_CONSTRAINED_DECODING),
+    }

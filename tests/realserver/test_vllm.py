@@ -21,10 +21,10 @@ from typing_extensions import TypedDict
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm.errors import InvalidRequestError, NotFoundError
 from tests.realserver.answers import ANS_DEFAULT, ANS_IMAGE, TOOL_ARGS, TOOL_NAME
-from tests.realserver.recording_proxy import RecordingProxy
 from tests.realserver.tiny_server import TinyVLMServer
 from tests.realserver.vllm_server import MAX_MODEL_LEN
 from tests.support.realserver import ImageHost, make_model
+from tests.support.recording_proxy import RecordingProxy
 
 pytestmark = [pytest.mark.realserver, pytest.mark.vllm]
 

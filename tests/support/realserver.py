@@ -1,9 +1,9 @@
-"""Models pointed at `transformers serve` with the tiny VLM, and a local image host."""
+"""Models pointed at a real server (`transformers serve` or vLLM) with the tiny VLM, and a local
+image host."""
 
 from __future__ import annotations
 
 import http.server
-import threading
 import types
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +17,7 @@ from langchain_tests.integration_tests import chat_models as standard_module
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from tests.realserver.tiny_server import TinyVLMServer
 from tests.support.closing import closed_after_the_test
+from tests.support.http_host import LoopbackHost
 
 
 class ClosedModels:
@@ -50,23 +51,15 @@ def make_model(server: TinyVLMServer, **kwargs: object) -> ChatHuggingFaceVLM:
     return closed_after_the_test(ChatHuggingFaceVLM(**params))  # type: ignore[arg-type]
 
 
-class ImageHost:
+class ImageHost(LoopbackHost):
     """A plain HTTP server on 127.0.0.1 serving files from one folder (the servers fetch URLs)."""
 
     def __init__(self, folder: Path) -> None:
-        handler = _quiet_handler(folder)
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        super().__init__(_quiet_handler(folder))
         self.folder = folder
-        self.base = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
 
     def url(self, name: str) -> str:
         return f"{self.base}/{name}"
-
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
 
 def _quiet_handler(folder: Path) -> type[http.server.SimpleHTTPRequestHandler]:

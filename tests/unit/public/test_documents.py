@@ -1,5 +1,4 @@
-"""The public document helpers (path, bytes, URL or data URI -> standard blocks) and text
-files."""
+"""The public document helpers (path, bytes, URL or data URI -> standard blocks)."""
 
 from __future__ import annotations
 
@@ -15,14 +14,13 @@ pytest.importorskip("av")
 from PIL import Image
 
 from langchain_hf_vlm import InvalidContentError
-from langchain_hf_vlm._media.text import text_file_part
 from langchain_hf_vlm.documents import (
     document_block,
     pdf_blocks,
     video_block,
     video_frame_blocks,
 )
-from tests.media import Page, pdf, scanned_page, text_pdf, video
+from tests.support.media import Page, pdf, scanned_page, text_pdf, video
 
 
 def b64(data: bytes) -> str:
@@ -181,19 +179,3 @@ def test_video_frame_blocks() -> None:
     assert blocks[0]["text"] == "Video walk (0:02.0 long), frame 1 of 2 at 0:00.0"
     image = Image.open(io.BytesIO(base64.b64decode(blocks[1]["base64"])))
     assert image.size == (80, 60)
-
-
-# ---------------------------------------------------------------- text files
-
-
-def test_a_text_file_is_one_text_part_naming_it() -> None:
-    assert text_file_part(
-        "\ufeffa,b\n1,2\n".encode(), mime_type="text/csv", name="t.csv", max_bytes=100
-    ) == ("File t.csv (text/csv):\na,b\n1,2\n")
-
-
-def test_text_file_limits() -> None:
-    with pytest.raises(InvalidContentError, match=r"12 bytes, over the limit of 10"):
-        text_file_part(b"hello world!", mime_type="text/plain", name="a", max_bytes=10)
-    with pytest.raises(InvalidContentError, match="text file a: it is not UTF-8 text"):
-        text_file_part(b"caf\xe9", mime_type="text/plain", name="a", max_bytes=10)

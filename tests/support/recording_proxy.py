@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.support.http_host import LoopbackHost
+
 _FORWARDED = ("content-type", "authorization", "accept")
 
 
@@ -39,7 +41,7 @@ class Exchange:
         return [json.loads(item) for item in data if item != "[DONE]"]
 
 
-class RecordingProxy:
+class RecordingProxy(LoopbackHost):
     """Forwards everything to ``upstream`` (``http://host:port``); ``exchanges`` in order."""
 
     def __init__(self, upstream: str) -> None:
@@ -82,15 +84,8 @@ class RecordingProxy:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        super().__init__(Handler)
         self.url = f"{self.base}/v1"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
 
     def chat_requests(self) -> list[Exchange]:
         return [e for e in self.exchanges if e.path.endswith("/chat/completions")]
-
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()

@@ -21,7 +21,7 @@ from langchain_hf_vlm._media.video import (
     sample_video,
     sniff_video_mime,
 )
-from tests.media import audio_only, video
+from tests.support.media import audio_only, video
 
 RED, GREEN, BLUE, YELLOW, MAGENTA = "red", "green", "blue", "yellow", "magenta"
 

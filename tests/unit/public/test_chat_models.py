@@ -51,9 +51,11 @@ def test_contradictory_configuration_is_refused(fields: dict[str, Any], problem:
 
 def test_provider_suffix_is_sent_to_the_router() -> None:
     model = ChatHuggingFaceVLM(model="Qwen/Qwen2.5-VL-7B-Instruct", provider="together")
-    assert wire_model(model, None) == "Qwen/Qwen2.5-VL-7B-Instruct:together"
-    assert wire_model(model, "other/model") == "other/model:together"
-    assert wire_model(ChatHuggingFaceVLM(model="m:fastest"), None) == "m:fastest"
+    assert wire_model(model._request_settings(), None) == "Qwen/Qwen2.5-VL-7B-Instruct:together"
+    assert wire_model(model._request_settings(), "other/model") == "other/model:together"
+    assert (
+        wire_model(ChatHuggingFaceVLM(model="m:fastest")._request_settings(), None) == "m:fastest"
+    )
 
 
 def test_ls_params_honour_a_per_call_model() -> None:
@@ -125,6 +127,6 @@ def test_without_hubs_provider_list_providers_go_unchecked(
         assert valid_providers() == ["auto", "fastest", "cheapest"]
     with pytest.warns(RuntimeWarning, match="provider names are not checked"):
         model = ChatHuggingFaceVLM(model="m", provider="some-new-provider")
-    assert wire_model(model, None) == "m:some-new-provider"
+    assert wire_model(model._request_settings(), None) == "m:some-new-provider"
     with pytest.warns(RuntimeWarning), pytest.raises(ValueError, match="was removed"):
         ChatHuggingFaceVLM(model="m", provider="nebius")

@@ -6,8 +6,8 @@ import pytest
 from langchain_core.exceptions import ModelError
 
 from langchain_hf_vlm._http import httpx
-from langchain_hf_vlm._servers.dialects import ScaleUpPolicy
 from langchain_hf_vlm._wire.policy import Body, CallState, Limits
+from langchain_hf_vlm._wire.retry import ScaleUpPolicy
 from langchain_hf_vlm._wire.sse import EventTooLargeError, MalformedEventError
 from langchain_hf_vlm.errors import (
     APIConnectionError,

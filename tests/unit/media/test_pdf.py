@@ -24,7 +24,7 @@ from langchain_hf_vlm._media.pdf import (
     render_pdf,
 )
 from langchain_hf_vlm._media.settings import ImageSettings
-from tests.media import (
+from tests.support.media import (
     A4,
     Page,
     Picture,

@@ -1,277 +1,38 @@
-"""Images: every source kind to its exact block and wire form, sizing, limits, the cache."""
+"""The image pipeline (``_media.pipeline``): sizing, re-encoding, broken input, limits, the cache."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import io
-import json
-import random
-import struct
 import subprocess
 import sys
 import threading
-import zlib
-from pathlib import Path
-from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from PIL import GifImagePlugin, Image, ImageChops, ImageDraw, ImageOps
+from PIL import GifImagePlugin, Image, ImageChops, ImageOps
 
 from langchain_hf_vlm import InvalidContentError, image_block
-from langchain_hf_vlm._media import codec
-from langchain_hf_vlm._media.headers import read_image_header
 from langchain_hf_vlm._media.pipeline import ImagePipeline
-from langchain_hf_vlm._media.refs import WireMessages, json_bytes
-from langchain_hf_vlm._media.settings import ImageSettings, target_size
+from langchain_hf_vlm._media.refs import json_bytes
+from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._request.messages import to_wire_messages
-
-SMALL = ImageSettings(max_side=64, max_pixels=64 * 48)
-
-
-# ---------------------------------------------------------------- image makers
-
-
-def encode(image: Image.Image, fmt: str, **options: Any) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **options)
-    return buffer.getvalue()
-
-
-def photo(size: tuple[int, int], seed: int = 0) -> Image.Image:
-    """Smooth colour gradients under sensor-like noise: never repeats a neighbour."""
-    width, height = size
-    gradient = Image.linear_gradient("L").resize(size)
-    channels = [gradient, gradient.transpose(Image.Transpose.ROTATE_180), Image.new("L", size, 90)]
-    base = Image.merge("RGB", channels)
-    rnd = random.Random(seed)
-    noise = Image.frombytes("RGB", size, rnd.randbytes(width * height * 3))
-    return Image.blend(base, noise, 0.15)
-
-
-def screenshot(size: tuple[int, int]) -> Image.Image:
-    """Flat areas, lines of "text" and boxes: what a UI screenshot looks like."""
-    image = Image.new("RGB", size, (246, 247, 249))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((0, 0, size[0], 20), fill=(32, 36, 44))
-    for y in range(30, size[1] - 10, 14):
-        draw.text((10, y), "lorem ipsum dolor sit amet " * 4, fill=(30, 30, 30))
-    draw.rounded_rectangle((size[0] // 2, 40, size[0] - 20, 120), radius=6, fill=(200, 220, 255))
-    return image
-
-
-def png(size: tuple[int, int] = (40, 30), color: tuple[int, ...] = (200, 30, 30)) -> bytes:
-    return encode(Image.new("RGB", size, color), "PNG")
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def data_uri(mime: str, data: bytes) -> str:
-    return f"data:{mime};base64,{b64(data)}"
-
-
-def decode_uri(url: str) -> tuple[str, bytes]:
-    header, _, payload = url.partition(",")
-    return header.removeprefix("data:").removesuffix(";base64"), base64.b64decode(payload)
-
-
-def open_uri(url: str) -> Image.Image:
-    return Image.open(io.BytesIO(decode_uri(url)[1]))
-
-
-def wire_for(*blocks: Any) -> WireMessages:
-    return to_wire_messages([HumanMessage(content=[{"type": "text", "text": "hi"}, *blocks])])
-
-
-def sent(wire: WireMessages) -> list[dict[str, Any]]:
-    """The ``messages`` JSON that leaves the process."""
-    messages: list[dict[str, Any]] = json.loads(json_bytes(wire.messages))
-    return messages
-
-
-def sent_urls(wire: WireMessages) -> list[str]:
-    return [
-        part["image_url"]["url"]
-        for message in sent(wire)
-        for part in message["content"]
-        if part["type"] == "image_url"
-    ]
-
-
-def prepared(*blocks: Any, settings: ImageSettings = SMALL) -> list[str]:
-    wire = wire_for(*blocks)
-    ImagePipeline(settings).prepare(wire)
-    return sent_urls(wire)
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims a size its (empty) data does not have."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body)
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 1024)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-
-
-@pytest.fixture
-def no_pillow(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(codec, "has_pillow", lambda: False)
-
-
-# ---------------------------------------------------------------- image_block: every source
-
-
-def test_path_string_gives_a_base64_block(tmp_path: Path) -> None:
-    data = png()
-    path = tmp_path / "red.png"
-    path.write_bytes(data)
-    assert image_block(str(path)) == {
-        "type": "image",
-        "base64": b64(data),
-        "mime_type": "image/png",
-    }
-
-
-def test_mime_type_comes_from_the_bytes_not_the_name(tmp_path: Path) -> None:
-    data = encode(photo((20, 10)), "JPEG")
-    path = tmp_path / "actually-a-jpeg.png"
-    path.write_bytes(data)
-    assert image_block(path) == {"type": "image", "base64": b64(data), "mime_type": "image/jpeg"}
-
-
-@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
-def test_bytes_like_sources(kind: type) -> None:
-    data = encode(Image.new("RGB", (5, 5)), "GIF")
-    block = image_block(kind(data))
-    assert block == {"type": "image", "base64": b64(data), "mime_type": "image/gif"}
-
-
-def test_http_url_stays_a_url_with_detail_in_extras() -> None:
-    url = "https://example.com/cat.png"
-    assert image_block(url) == {"type": "image", "url": url}
-    assert image_block(url, detail="low") == {
-        "type": "image",
-        "url": url,
-        "extras": {"detail": "low"},
-    }
-
-
-def test_data_uri_is_normalised_and_its_mime_type_checked() -> None:
-    data = encode(Image.new("RGB", (5, 5)), "WEBP")
-    text = b64(data)
-    uri = f"data:image/png;base64,{text[:10]}\n{text[10:]}"
-    assert image_block(uri) == {"type": "image", "base64": text, "mime_type": "image/webp"}
-
-
-def test_pil_photo_becomes_jpeg_and_transparent_image_png() -> None:
-    opaque = image_block(photo((60, 40)))
-    assert opaque["mime_type"] == "image/jpeg"
-    assert Image.open(io.BytesIO(base64.b64decode(opaque["base64"]))).size == (60, 40)
-
-    transparent = Image.new("RGBA", (30, 30), (255, 0, 0, 0))
-    transparent.paste((0, 0, 255, 255), (10, 10, 20, 20))
-    block = image_block(transparent)
-    assert block["mime_type"] == "image/png"
-    decoded = Image.open(io.BytesIO(base64.b64decode(block["base64"])))
-    assert decoded.mode == "RGBA"
-    assert decoded.getpixel((0, 0)) == (255, 0, 0, 0)
-
-
-def test_pil_flat_graphics_become_png() -> None:
-    assert image_block(screenshot((200, 120)))["mime_type"] == "image/png"
-
-
-def test_pil_image_is_encoded_upright_and_left_untouched() -> None:
-    image = Image.new("RGB", (40, 20), (255, 0, 0))
-    exif = image.getexif()
-    exif[0x0112] = 6
-    with_orientation = Image.open(io.BytesIO(encode(image, "JPEG", exif=exif.tobytes())))
-    block = image_block(with_orientation)
-    assert Image.open(io.BytesIO(base64.b64decode(block["base64"]))).size == (20, 40)
-    assert with_orientation.size == (40, 20)
-
-
-def test_other_formats_are_converted_with_pillow() -> None:
-    block = image_block(encode(screenshot((50, 40)), "BMP"))
-    assert block["mime_type"] == "image/png"
-    assert Image.open(io.BytesIO(base64.b64decode(block["base64"]))).size == (50, 40)
-
-
-def test_files_bytes_and_urls_need_no_pillow(tmp_path: Path, no_pillow: None) -> None:
-    data = png()
-    (tmp_path / "a.png").write_bytes(data)
-    assert image_block(tmp_path / "a.png")["base64"] == b64(data)
-    assert image_block(data)["mime_type"] == "image/png"
-    assert image_block("http://example.com/a.png") == {
-        "type": "image",
-        "url": "http://example.com/a.png",
-    }
-    with pytest.raises(ValueError, match=r"image bytes .*langchain-hf-vlm\[images\]"):
-        image_block(encode(Image.new("RGB", (5, 5)), "BMP"))
-
-
-@pytest.mark.parametrize(
-    ("source", "message"),
-    [
-        (b"hello, world", r"image bytes \(12 bytes\): it is not an image format Pillow can read"),
-        (b"\x89PNG\r\n\x1a\n" + bytes(8), r"image bytes .*image/png header is corrupt"),
-        ("data:image/png;base64,!!!!", r"data URI 'data:image/png;base64,!!!!': invalid base64"),
-        ("data:image/png,abc", r"must look like data:<mime>;base64"),
-        ("ftp://example.com/a.png", r"only http\(s\) URLs and data URIs"),
-        ("file:///etc/passwd", r"only http\(s\) URLs and data URIs"),
-    ],
+from tests.support.images import (
+    SMALL,
+    b64,
+    data_uri,
+    encode,
+    open_uri,
+    photo,
+    png,
+    png_header_only,
+    prepared,
+    screenshot,
+    sent,
+    sent_urls,
+    wire_for,
 )
-def test_unreadable_sources_are_clear_errors(source: Any, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        image_block(source)
-
-
-def test_unreadable_file_error_names_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "notes.txt"
-    path.write_text("not an image")
-    with pytest.raises(ValueError, match=r"file '.*notes\.txt'"):
-        image_block(path)
-    with pytest.raises(FileNotFoundError):
-        image_block(tmp_path / "missing.png")
-
-
-def test_wrong_kind_and_wrong_detail() -> None:
-    with pytest.raises(TypeError, match="got int"):
-        image_block(42)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="detail must be one of"):
-        image_block("https://example.com/a.png", detail="ultra")  # type: ignore[arg-type]
-
-
-# ---------------------------------------------------------------- exact wire form
-
-
-def test_each_source_kind_reaches_the_wire_exactly(tmp_path: Path) -> None:
-    data = png()
-    (tmp_path / "a.png").write_bytes(data)
-    url = "https://example.com/cat.png"
-    blocks = [
-        image_block(tmp_path / "a.png"),
-        image_block(data, detail="high"),
-        image_block(data_uri("image/png", data)),
-        image_block(url, detail="low"),
-    ]
-    wire = wire_for(*blocks)
-    ImagePipeline(ImageSettings()).prepare(wire)
-    assert sent(wire)[0]["content"][1:] == [
-        {"type": "image_url", "image_url": {"url": data_uri("image/png", data)}},
-        {"type": "image_url", "image_url": {"url": data_uri("image/png", data), "detail": "high"}},
-        {"type": "image_url", "image_url": {"url": data_uri("image/png", data)}},
-        {"type": "image_url", "image_url": {"url": url, "detail": "low"}},
-    ]
-
 
 # ---------------------------------------------------------------- sizing
 
@@ -307,36 +68,6 @@ def test_large_photo_is_downscaled_keeping_its_aspect_ratio() -> None:
     result = open_uri(url)
     assert url.startswith("data:image/jpeg;base64,")
     assert (result.format, result.size) == ("JPEG", (400, 300))
-
-
-def test_pixel_budget_binds_for_usual_shapes_and_max_side_for_long_ones() -> None:
-    settings = ImageSettings(max_side=1000, max_pixels=10_000)
-    assert target_size(400, 300, settings) == (115, 86)
-    assert target_size(4000, 100, ImageSettings(max_side=1000, max_pixels=None)) == (1000, 25)
-    assert target_size(50, 40, settings) == (50, 40)
-
-
-@given(
-    st.integers(1, 20_000),
-    st.integers(1, 20_000),
-    st.one_of(st.none(), st.integers(1, 5000)),
-    st.one_of(st.none(), st.integers(1, 5_000_000)),
-)
-def test_target_size_keeps_limits_and_aspect_and_never_upscales(
-    width: int, height: int, max_side: int | None, max_pixels: int | None
-) -> None:
-    settings = ImageSettings(max_side=max_side, max_pixels=max_pixels)
-    new_width, new_height = target_size(width, height, settings)
-    assert 1 <= new_width <= width
-    assert 1 <= new_height <= height
-    if max_side is not None and max_side >= 1 and max(width, height) > max_side:
-        assert max(new_width, new_height) <= max_side
-    if max_pixels is not None and new_width > 1 and new_height > 1:
-        assert new_width * new_height <= max_pixels
-    if (new_width, new_height) != (width, height) and min(new_width, new_height) >= 20:
-        assert abs(new_width / new_height - width / height) <= 2 * width / height / min(
-            new_width, new_height
-        )
 
 
 def test_resized_jpeg_matches_a_full_resolution_resize() -> None:
@@ -493,31 +224,6 @@ def test_max_input_pixels_applies_to_formats_read_by_pillow_only() -> None:
         )
 
 
-@given(st.binary(max_size=200))
-def test_header_reader_never_fails_on_arbitrary_bytes(data: bytes) -> None:
-    for prefix in (b"", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF89a", b"RIFF\0\0\0\0WEBPVP8"):
-        read_image_header(prefix + data)
-
-
-@pytest.mark.parametrize(
-    ("fmt", "mode", "options"),
-    [
-        ("PNG", "RGB", {}),
-        ("JPEG", "RGB", {"progressive": True}),
-        ("JPEG", "CMYK", {}),
-        ("GIF", "P", {}),
-        ("WEBP", "RGB", {}),
-        ("WEBP", "RGB", {"lossless": True}),
-        ("WEBP", "RGBA", {}),
-    ],
-)
-def test_header_reader_agrees_with_pillow(fmt: str, mode: str, options: dict[str, Any]) -> None:
-    data = encode(Image.new(mode, (317, 211)), fmt, **options)
-    header = read_image_header(data)
-    assert header is not None
-    assert (header.width, header.height) == (317, 211)
-
-
 # ---------------------------------------------------------------- without Pillow
 
 
@@ -665,22 +371,6 @@ def test_text_only_payload_is_untouched() -> None:
         ImagePipeline(ImageSettings(max_request_bytes=10)).prepare(wire)
 
 
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"max_pixels": 0},
-        {"max_side": -1},
-        {"max_request_bytes": 0},
-        {"fetch_timeout": 0},
-        {"jpeg_quality": 100},
-        {"cache_bytes": -1},
-    ],
-)
-def test_settings_are_validated(options: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match="must be"):
-        ImageSettings(**options)
-
-
 def test_package_works_where_pillow_cannot_be_imported() -> None:
     """The real thing, not the hook: a fresh interpreter in which importing PIL fails."""
     script = f"""
@@ -712,59 +402,3 @@ else:
 assert "PIL" not in sys.modules
 """
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
-
-
-# ------------------------------------------------------------------ the model's image fields
-
-
-def _prepared_with(model: Any, data: bytes) -> str:
-    wire = to_wire_messages([HumanMessage(content=[image_block(data)])])
-    model.images.prepare(wire)
-    (url,) = sent_urls(wire)
-    return url
-
-
-def test_every_image_setting_is_a_model_field() -> None:
-    from langchain_hf_vlm import ChatHuggingFaceVLM
-
-    model = ChatHuggingFaceVLM(
-        model="m",
-        base_url="http://127.0.0.1:9/v1",
-        image_max_pixels=1000,
-        image_max_side=50,
-        max_request_bytes=123_456,
-        fetch_image_urls=True,
-        image_fetch_allow_private=True,
-        image_fetch_timeout=3.5,
-        image_fetch_max_bytes=1000,
-        image_max_input_pixels=2000,
-        image_jpeg_quality=40,
-        image_cache_bytes=0,
-    )
-    assert model.images.settings == ImageSettings(
-        max_pixels=1000,
-        max_side=50,
-        max_request_bytes=123_456,
-        fetch_urls=True,
-        fetch_allow_private=True,
-        fetch_timeout=3.5,
-        fetch_max_bytes=1000,
-        max_input_pixels=2000,
-        jpeg_quality=40,
-        cache_bytes=0,
-    )
-
-
-def test_jpeg_quality_and_cache_fields_take_effect() -> None:
-    from langchain_hf_vlm import ChatHuggingFaceVLM
-
-    big = encode(photo((1600, 1200)), "JPEG", quality=95)
-    low = ChatHuggingFaceVLM(
-        model="m", base_url="http://127.0.0.1:9/v1", image_jpeg_quality=30, image_cache_bytes=0
-    )
-    high = ChatHuggingFaceVLM(model="m", base_url="http://127.0.0.1:9/v1", image_jpeg_quality=95)
-    assert len(_prepared_with(low, big)) < len(_prepared_with(high, big)) * 0.6
-    _prepared_with(low, big)
-    _prepared_with(high, big)
-    assert (low.images.stats.decoded, low.images.stats.cache_hits) == (2, 0)  # no cache
-    assert (high.images.stats.decoded, high.images.stats.cache_hits) == (1, 1)

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from syrupy.assertion import SnapshotAssertion
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
-from tests.capabilities import VLMCapabilities
+from tests.support.capabilities import VLMCapabilities
 
 
 class TestChatHuggingFaceVLMStandard(VLMCapabilities, ChatModelUnitTests):
