@@ -25,7 +25,7 @@ MODEL ?=
 DEMO_ARGS = $(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(MODEL),--model $(MODEL))
 
 .DEFAULT_GOAL := help
-.PHONY: help test check demo format lint unit protocol py313 hub2 ray realserver vllm dist check-dist \
+.PHONY: help test check demo docs format lint unit protocol py313 hub2 ray realserver vllm dist check-dist \
 	bench bench-quick clean
 
 help: ## list the targets
@@ -36,7 +36,7 @@ help: ## list the targets
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP) --upgrade pip
-	$(VENV)/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,compare,pdf,video]'
+	$(VENV)/bin/pip install $(PIP) -c constraints.txt -e '.[test,images,compare,pdf,video,docs]'
 	touch $@
 
 # What the demo needs from the main environment: the package (Pillow included), nothing for tests.
@@ -119,7 +119,7 @@ hub2: .venv-hub2/.installed ## unit and protocol tiers under huggingface_hub 2.x
 	.venv-hub2/bin/pytest tests/unit --disable-socket --allow-unix-socket -q
 	.venv-hub2/bin/pytest tests/protocol --ignore=tests/protocol/test_comparison.py -q
 
-# The tiny VLM is built on first use into .cache/tiny-vlm/ (about 20 s) and reused after.
+# The tiny VLM is built on first use into .cache/tiny-vlm/ and reused after (CONTRIBUTING.md#timings).
 realserver: $(VENV)/.installed $(SERVE_VENV)/.installed ## transformers serve tier (and live with HF_TOKEN)
 	$(VENV)/bin/pytest tests/realserver tests/live -m 'not vllm' -q -rx
 
@@ -129,6 +129,10 @@ vllm: $(VENV)/.installed $(SERVE_VENV)/.installed $(VLLM_VENV)/.installed ## vLL
 
 check: lint unit ## the fast loop: lint, types, unit tier
 
+# pdoc, public modules only; every warning an error (scripts/api_docs.py says the one exception).
+docs: $(VENV)/.installed ## the API reference from the docstrings, into docs/_build/
+	$(VENV)/bin/python scripts/api_docs.py
+
 dist: $(VENV)/.installed ## build the sdist and the wheel into dist/
 	rm -rf dist build
 	$(VENV)/bin/python -m build --quiet --outdir dist .
@@ -137,15 +141,15 @@ check-dist: dist ## twine check, contents of both archives, the wheel installed 
 	$(VENV)/bin/twine check --strict dist/*
 	$(VENV)/bin/python scripts/check_dist.py dist
 
-test: lint unit protocol py313 hub2 ray realserver vllm check-dist ## everything CI runs
+test: lint unit docs protocol py313 hub2 ray realserver vllm check-dist ## everything CI runs
 	@$(if $(PY313_SKIPPED),echo "make test: every other tier passed; $(PY313_SKIPPED)" >&2,true)
 
-# HF_TOKEN (the router) or BASE_URL needs only the client; otherwise the tiny local model
-# needs the serving environment (torch, transformers) too.
+# A token (HF_TOKEN or an `hf auth login`: the router) or BASE_URL needs only the client;
+# otherwise scripts/demo.py starts the tiny local model, which needs the serving environment.
 demo: $(if $(wildcard $(VENV)/.installed),$(VENV)/.installed,$(VENV)/.demo-installed) ## run examples/quickstart.py (BASE_URL=... MODEL=... for your server)
-	@if [ -z "$(BASE_URL)" ] && [ -z "$$HF_TOKEN" ]; then \
+	@if $(VENV)/bin/python scripts/demo.py --needs-local-model $(DEMO_ARGS); then \
 		$(MAKE) --no-print-directory $(SERVE_VENV)/.installed; fi
-	$(VENV)/bin/python examples/quickstart.py $(DEMO_ARGS)
+	$(VENV)/bin/python scripts/demo.py $(DEMO_ARGS)
 
 # Benchmarks print figures; nothing fails on a time. bench-quick is a smoke run.
 bench: $(VENV)/.installed ## the benchmarks (ratios measured in one run)
@@ -163,4 +167,5 @@ bench-quick: $(VENV)/.installed ## a smoke run of the benchmarks
 	$(VENV)/bin/python benchmarks/batch_photos.py --quick
 
 clean: ## remove the environments, caches and build output
-	rm -rf $(VENV) $(PY313_VENV) $(SERVE_VENV) $(VLLM_VENV) .venv-hub2 .venv-ray .cache dist build
+	rm -rf $(VENV) $(PY313_VENV) $(SERVE_VENV) $(VLLM_VENV) .venv-hub2 .venv-ray .cache dist build \
+		docs/_build

@@ -1,19 +1,22 @@
 """An agent on an image: the model reads the image, calls a tool, and answers.
 
-python examples/agent_tools.py [--base-url URL --model NAME]
+Needs `langchain` for `create_agent`: `pip install '.[agents]'` from a clone.
+
+    python examples/agent_tools.py                   # the router: HF_TOKEN or `hf auth login`
+    BASE_URL=http://localhost:8000/v1 MODEL=name python examples/agent_tools.py  # your server
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-from contextlib import ExitStack
+import os
 
-from _target import add_target_arguments, open_model
 from langchain.agents import create_agent
 from langchain_core.messages import HumanMessage
 from langchain_core.tools import tool
-from quickstart import sample_png
+from PIL import Image
+
+from langchain_hf_vlm import ChatHuggingFaceVLM, image_block
 
 
 @tool
@@ -24,21 +27,26 @@ def get_weather(city: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    add_target_arguments(parser)
+    parser.add_argument("--base-url", default=os.environ.get("BASE_URL"), help="your server")
+    parser.add_argument("--model", default=os.environ.get("MODEL"), help="model id or name")
     args = parser.parse_args()
-    image = base64.b64encode(sample_png()).decode()
-    with ExitStack() as stack:
-        agent = create_agent(open_model(args, stack, max_tokens=200), tools=[get_weather])
-        question = HumanMessage(
-            content=[
-                {"type": "text", "text": "Which city is shown here? What is its weather?"},
-                {"type": "image", "base64": image, "mime_type": "image/png"},
-            ]
-        )
-        result = agent.invoke({"messages": [question]})
-        for message in result["messages"]:
-            calls = getattr(message, "tool_calls", None)
-            print(f"{message.type}: {message.text or calls}")
+
+    model = ChatHuggingFaceVLM(
+        model=args.model or "Qwen/Qwen2.5-VL-7B-Instruct",
+        base_url=args.base_url,  # None: the Hugging Face router
+        max_tokens=200,
+    )
+    agent = create_agent(model, tools=[get_weather])
+    question = HumanMessage(
+        content=[
+            {"type": "text", "text": "Which city is shown here? What is its weather?"},
+            image_block(Image.radial_gradient("L").convert("RGB")),
+        ]
+    )
+    result = agent.invoke({"messages": [question]})
+    for message in result["messages"]:
+        calls = getattr(message, "tool_calls", None)
+        print(f"{message.type}: {message.text or calls}")
 
 
 if __name__ == "__main__":

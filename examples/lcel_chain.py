@@ -1,30 +1,45 @@
 """LCEL: a prompt template with an image variable, the model and an output parser, batched.
 
-python examples/lcel_chain.py [--base-url URL --model NAME] [IMAGE ...]
+python examples/lcel_chain.py [IMAGE ...]        # the router: HF_TOKEN or `hf auth login`
+BASE_URL=http://localhost:8000/v1 MODEL=name python examples/lcel_chain.py  # your server
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-from contextlib import ExitStack
+import io
+import os
 from pathlib import Path
 
-from _target import add_target_arguments, open_model
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from quickstart import sample_png
+from PIL import Image
+
+from langchain_hf_vlm import ChatHuggingFaceVLM
+
+
+def data_uri(image: Image.Image) -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    add_target_arguments(parser)
+    parser.add_argument("--base-url", default=os.environ.get("BASE_URL"), help="your server")
+    parser.add_argument("--model", default=os.environ.get("MODEL"), help="model id or name")
     parser.add_argument("images", nargs="*", type=Path)
     args = parser.parse_args()
-    images = [p.read_bytes() for p in args.images] or [
-        sample_png(32 + 16 * i, 32) for i in range(3)
-    ]
 
+    model = ChatHuggingFaceVLM(
+        model=args.model or "Qwen/Qwen2.5-VL-7B-Instruct",
+        base_url=args.base_url,  # None: the Hugging Face router
+        max_tokens=60,
+    )
+    images: list[Image.Image] = [Image.open(path) for path in args.images] or [
+        Image.new("RGB", (64, 48), colour) for colour in ("red", "green", "blue")
+    ]
     prompt = ChatPromptTemplate.from_messages(
         [
             ("system", "You describe images in one short sentence."),
@@ -37,17 +52,10 @@ def main() -> None:
             ),
         ]
     )
-    with ExitStack() as stack:
-        chain = prompt | open_model(args, stack, max_tokens=60) | StrOutputParser()
-        inputs = [
-            {
-                "question": "What is in this image?",
-                "image_url": "data:image/png;base64," + base64.b64encode(data).decode(),
-            }
-            for data in images
-        ]
-        for index, answer in enumerate(chain.batch(inputs, config={"max_concurrency": 4})):
-            print(f"image {index}: {answer}")
+    chain = prompt | model | StrOutputParser()
+    inputs = [{"question": "What is in this image?", "image_url": data_uri(i)} for i in images]
+    for index, answer in enumerate(chain.batch(inputs, config={"max_concurrency": 4})):
+        print(f"image {index}: {answer}")
 
 
 if __name__ == "__main__":

@@ -10,18 +10,16 @@ never a failed job; the exit status is 0 when the job ran. Run the same command 
 crash, or to retry failed rows) and only the images without an answer in the output are sent.
 
 The model is built in each actor from its settings, and the workers read HF_TOKEN from their own
-environment: the key never travels in Ray's object store. With neither HF_TOKEN nor --base-url,
-a tiny local test model is started (see quickstart.py; local Ray only).
+environment (HF_TOKEN): the key never travels in Ray's object store. Needs the ``ray`` extra:
+``pip install '.[ray]'`` from a clone.
 """
 
 import argparse
 import os
 import sys
-from contextlib import ExitStack
 from pathlib import Path
 
 import ray
-from _target import add_target_arguments, open_model
 
 from langchain_hf_vlm.batch import DEFAULT_PROMPT
 from langchain_hf_vlm.ray_data import answered_ids, caption_files, image_paths
@@ -40,27 +38,30 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--question", default=DEFAULT_PROMPT)
     parser.add_argument("--max-tokens", type=int, default=100)
-    add_target_arguments(parser)
+    parser.add_argument("--base-url", default=os.environ.get("BASE_URL"), help="your server")
+    parser.add_argument("--model", default=os.environ.get("MODEL"), help="model id or name")
     args = parser.parse_args()
 
-    with ExitStack() as stack:
-        model = open_model(args, stack)
-        settings = {"model": model.model, "base_url": model.base_url, "max_tokens": args.max_tokens}
-        if args.address:
-            ray.init(address=args.address)
-        else:  # the actors mostly wait on the network: more logical CPUs than cores is fine
-            ray.init(num_cpus=max(4, os.cpu_count() or 1), include_dashboard=False)
-        paths = image_paths(args.source)
-        sent = caption_files(
-            paths,
-            args.out,
-            model_kwargs=settings,
-            output_format=args.format,
-            prompt=args.question,
-            concurrency=args.concurrency,
-            actors=args.actors,
-            batch_size=args.batch_size,
-        )
+    settings = {  # each actor builds its ChatHuggingFaceVLM(**settings)
+        "model": args.model or "Qwen/Qwen2.5-VL-7B-Instruct",
+        "base_url": args.base_url,  # None: the Hugging Face router
+        "max_tokens": args.max_tokens,
+    }
+    if args.address:
+        ray.init(address=args.address)
+    else:  # the actors mostly wait on the network: more logical CPUs than cores is fine
+        ray.init(num_cpus=max(4, os.cpu_count() or 1), include_dashboard=False)
+    paths = image_paths(args.source)
+    sent = caption_files(
+        paths,
+        args.out,
+        model_kwargs=settings,
+        output_format=args.format,
+        prompt=args.question,
+        concurrency=args.concurrency,
+        actors=args.actors,
+        batch_size=args.batch_size,
+    )
     answered = len(answered_ids(args.out) & set(paths))
     print(
         f"{sent} sent; {answered} of {len(paths)} images have an answer in {args.out} "

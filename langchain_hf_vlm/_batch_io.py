@@ -73,11 +73,11 @@ class JsonlWriter:
     ended first, so that it stays one unreadable line (:func:`done_ids` skips it).
 
     Example:
-        .. code-block:: python
-
-            with JsonlWriter("captions.jsonl") as out:
-                for result in answer_batch(model, images_in("photos/")):
-                    out.write(result)
+        ```python
+        with JsonlWriter("captions.jsonl") as out:
+            for result in answer_batch(model, images_in("photos/")):
+                out.write(result)
+        ```
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:

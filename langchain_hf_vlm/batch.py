@@ -207,22 +207,22 @@ async def aiter_answers(
         One :class:`BatchResult` per item not skipped.
 
     Example:
-        .. code-block:: python
+        ```python
+        import asyncio
+        from langchain_hf_vlm import ChatHuggingFaceVLM
+        from langchain_hf_vlm.batch import JsonlWriter, aiter_answers, done_ids, images_in
 
-            import asyncio
-            from langchain_hf_vlm import ChatHuggingFaceVLM
-            from langchain_hf_vlm.batch import JsonlWriter, aiter_answers, done_ids, images_in
+        async def main() -> None:
+            model = ChatHuggingFaceVLM(model="Qwen/Qwen2.5-VL-7B-Instruct")
+            with JsonlWriter("captions.jsonl") as out:
+                async for result in aiter_answers(
+                    model, images_in("photos/"), concurrency=16,
+                    skip_ids=done_ids("captions.jsonl"),
+                ):
+                    out.write(result)
 
-            async def main() -> None:
-                model = ChatHuggingFaceVLM(model="Qwen/Qwen2.5-VL-7B-Instruct")
-                with JsonlWriter("captions.jsonl") as out:
-                    async for result in aiter_answers(
-                        model, images_in("photos/"), concurrency=16,
-                        skip_ids=done_ids("captions.jsonl"),
-                    ):
-                        out.write(result)
-
-            asyncio.run(main())
+        asyncio.run(main())
+        ```
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
@@ -280,13 +280,13 @@ async def aanswer_batch(
     large to hold their results in memory.
 
     Example:
-        .. code-block:: python
-
-            results = await aanswer_batch(
-                model, [("cat", "cat.jpg"), ("dog", "https://example.com/dog.png")]
-            )
-            for result in results:
-                print(result.id, result.answer or result.error)
+        ```python
+        results = await aanswer_batch(
+            model, [("cat", "cat.jpg"), ("dog", "https://example.com/dog.png")]
+        )
+        for result in results:
+            print(result.id, result.answer or result.error)
+        ```
     """
     order: dict[str, int] = {}
 
@@ -327,14 +327,14 @@ def answer_batch(
         RuntimeError: Called from a running event loop; await :func:`aanswer_batch` there.
 
     Example:
-        .. code-block:: python
+        ```python
+        from langchain_hf_vlm import ChatHuggingFaceVLM
+        from langchain_hf_vlm.batch import answer_batch, images_in
 
-            from langchain_hf_vlm import ChatHuggingFaceVLM
-            from langchain_hf_vlm.batch import answer_batch, images_in
-
-            model = ChatHuggingFaceVLM(model="Qwen/Qwen2.5-VL-7B-Instruct")
-            for result in answer_batch(model, images_in("photos/"), progress=True):
-                print(result.id, result.answer or result.error)
+        model = ChatHuggingFaceVLM(model="Qwen/Qwen2.5-VL-7B-Instruct")
+        for result in answer_batch(model, images_in("photos/"), progress=True):
+            print(result.id, result.answer or result.error)
+        ```
     """
 
     async def answer_in_own_loop() -> list[BatchResult]:

@@ -1,5 +1,4 @@
-"""ChatHuggingFaceVLM: the public chat model. The four entry points, the live parts (transport,
-image pipeline) and the lifecycle; its fields and their documentation are in ``_model.fields``."""
+"""The chat model, :class:`ChatHuggingFaceVLM` (its fields are declared in a base class)."""
 
 from __future__ import annotations
 
@@ -32,39 +31,37 @@ from langchain_hf_vlm._request.prepare import ModelRequest
 class ChatHuggingFaceVLM(ModelKnowledge):
     """Chat model for Hugging Face vision-language models over the chat-completion API.
 
-    Talks to the Inference Providers router (default), Text Generation Inference and Inference
-    Endpoints, vLLM, ``transformers serve`` and any other OpenAI-compatible server. Messages
-    are plain LangChain messages; images may be given in any LangChain block shape.
+    Talks to the Inference Providers router (the default), Text Generation Inference and
+    Inference Endpoints, vLLM, ``transformers serve`` and any other OpenAI-compatible server.
+    Messages are plain LangChain messages; images go in any LangChain block shape, and PDF
+    pages and video frames are rendered to images on the client.
+
+    Key init args: ``model`` (a Hub model id, optionally ``:provider``; with ``base_url``, the
+    name the server serves), ``base_url`` (your server; None: the router), ``api_key`` (by
+    default ``HF_TOKEN`` or the ``hf auth login`` token, sent to Hugging Face hosts only),
+    ``temperature``, ``max_tokens`` and the other sampling parameters (sent exactly as given,
+    and only when set), ``extra_body`` (any other server parameter), ``timeout``,
+    ``max_retries``. Every field is listed in the repository's docs/configuration.md.
 
     Example:
-        .. code-block:: python
+        ```python
+        from langchain_core.messages import HumanMessage
+        from PIL import Image
+        from langchain_hf_vlm import ChatHuggingFaceVLM, image_block
 
-            from langchain_core.messages import HumanMessage
-            from langchain_hf_vlm import ChatHuggingFaceVLM
+        llm = ChatHuggingFaceVLM(model="Qwen/Qwen2.5-VL-7B-Instruct", max_tokens=200)
+        picture = Image.new("RGB", (320, 240), "orange")  # or a path, bytes, a URL
+        message = HumanMessage(content=[
+            {"type": "text", "text": "What colour is this picture?"},
+            image_block(picture),
+        ])
+        answer = llm.invoke([message])
+        print(answer.text, answer.usage_metadata)
+        ```
 
-            llm = ChatHuggingFaceVLM(model="Qwen/Qwen2.5-VL-7B-Instruct", max_tokens=200)
-            answer = llm.invoke([
-                HumanMessage(content=[
-                    {"type": "text", "text": "What is in this picture?"},
-                    {"type": "image", "url": "https://example.com/cat.png"},
-                ])
-            ])
-            print(answer.text, answer.usage_metadata)
-
-    Lifecycle: ``close()`` / ``await aclose()``, or ``with`` / ``async with``, release the
-    connections of the clients the model made (``http_client`` and ``http_async_client`` stay
-    open: they are yours).
-
-    Pickling (Ray, Dask, multiprocessing, Spark): the configuration travels; connections and
-    the image cache are rebuilt on first use. A token from the environment (``HF_TOKEN``, the
-    hub login) is not pickled: each worker reads its own. An explicit ``api_key`` is pickled,
-    in clear text; to keep a key out, set ``HF_TOKEN`` on the workers or name its variable in
-    ``api_key_env``. A model holding ``http_client`` or ``http_async_client`` refuses to pickle
-    (set ``HTTPS_PROXY`` and ``SSL_CERT_FILE`` on the workers instead).
-
-    Configuration: the fields, each documented, are declared in ``ChatHuggingFaceVLMFields``
-    (``langchain_hf_vlm._model.fields``) and are fields of this class like any other; the
-    profile and token counting are in ``langchain_hf_vlm._model.knowledge``.
+    ``close()`` / ``await aclose()``, or ``with`` / ``async with``, release the connections it
+    opened (``http_client``, ``http_async_client`` stay yours). It pickles with its settings
+    (Ray, Dask, process pools), without a token read from the environment.
     """
 
     @model_validator(mode="after")

@@ -83,15 +83,15 @@ def document_block(
         FileNotFoundError: The path does not exist.
 
     Example:
-        .. code-block:: python
+        ```python
+        from langchain_core.messages import HumanMessage
+        from langchain_hf_vlm.documents import document_block
 
-            from langchain_core.messages import HumanMessage
-            from langchain_hf_vlm.documents import document_block
-
-            message = HumanMessage(content=[
-                {"type": "text", "text": "What is the total of this invoice?"},
-                document_block("invoice.pdf", pages="1-2"),
-            ])
+        message = HumanMessage(content=[
+            {"type": "text", "text": "What is the total of this invoice?"},
+            document_block("invoice.pdf", pages="1-2"),
+        ])
+        ```
     """
     selection = parse_pages(pages)
     data, url, file_name = _read(source)
@@ -187,7 +187,7 @@ def pdf_blocks(
     page's text layer.
 
     Args:
-        source: A path, bytes or a ``data:`` URI of a PDF (needs ``langchain-hf-vlm[pdf]``).
+        source: A path, bytes or a ``data:`` URI of a PDF (needs the ``[pdf]`` extra).
         pages: The pages, 1-based: "1-3, 5" or page numbers; None: all.
         name: How the labels name the document; defaults to the file's name, else "1".
         max_pixels: Pixel budget of a page image.
@@ -219,8 +219,8 @@ def video_frame_blocks(
     """Sample a video now, into text and image blocks any image-reading model takes.
 
     Args:
-        source: A path, bytes or a ``data:`` URI of a video (needs
-            ``langchain-hf-vlm[video]``).
+        source: A path, bytes or a ``data:`` URI of a video (needs the ``[video]``
+            extra).
         name: How the labels name the video; defaults to the file's name, else "1".
         max_frames: Frames to take, evenly over the clip.
         frames_per_second: Sample at this rate instead (still at most ``max_frames``).

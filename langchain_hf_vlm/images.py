@@ -62,16 +62,16 @@ def image_block(
         TypeError: The source is of no supported kind.
 
     Example:
-        .. code-block:: python
+        ```python
+        from langchain_core.messages import HumanMessage
+        from langchain_hf_vlm.images import image_block
 
-            from langchain_core.messages import HumanMessage
-            from langchain_hf_vlm.images import image_block
-
-            message = HumanMessage(content=[
-                {"type": "text", "text": "What is in this picture?"},
-                image_block("holiday.jpg"),
-                image_block("https://example.com/cat.png", detail="low"),
-            ])
+        message = HumanMessage(content=[
+            {"type": "text", "text": "What is in this picture?"},
+            image_block("holiday.jpg"),
+            image_block("https://example.com/cat.png", detail="low"),
+        ])
+        ```
     """
     if detail is not None and detail not in _DETAILS:
         raise ValueError(f"detail must be one of {', '.join(_DETAILS)}, got {detail!r}")

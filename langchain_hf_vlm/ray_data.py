@@ -1,6 +1,6 @@
 """Ray Data adapter: answer the images of a Ray ``Dataset`` past one machine.
 
-Needs the ``ray`` extra (``pip install 'langchain-hf-vlm[ray]'``); Ray is imported only when a
+Needs the ``ray`` extra (``pip install '.[ray]'`` from a clone); Ray is imported only when a
 function here runs, so importing this module costs nothing.
 
 - :class:`VLMAnswerer` is the callable class for ``Dataset.map_batches``: each actor builds one
@@ -85,18 +85,18 @@ class VLMAnswerer:
         invoke_kwargs: Passed to ``model.ainvoke`` (``max_tokens``...).
 
     Example:
-        .. code-block:: python
+        ```python
+        import ray
+        from langchain_hf_vlm.ray_data import VLMAnswerer
 
-            import ray
-            from langchain_hf_vlm.ray_data import VLMAnswerer
-
-            ds = ray.data.read_binary_files("s3://bucket/photos/", include_paths=True)
-            answers = ds.map_batches(
-                VLMAnswerer,
-                fn_constructor_kwargs={"model_kwargs": {"model": "Qwen/Qwen2.5-VL-7B-Instruct"}},
-                batch_format="pyarrow", batch_size=64, concurrency=4, num_cpus=0.25,
-            )
-            answers.write_parquet("s3://bucket/captions/", ray_remote_args={"num_cpus": 0.1})
+        ds = ray.data.read_binary_files("s3://bucket/photos/", include_paths=True)
+        answers = ds.map_batches(
+            VLMAnswerer,
+            fn_constructor_kwargs={"model_kwargs": {"model": "Qwen/Qwen2.5-VL-7B-Instruct"}},
+            batch_format="pyarrow", batch_size=64, concurrency=4, num_cpus=0.25,
+        )
+        answers.write_parquet("s3://bucket/captions/", ray_remote_args={"num_cpus": 0.1})
+        ```
     """
 
     def __init__(
@@ -306,14 +306,14 @@ def caption_files(
         How many paths were sent to the pipeline (0: nothing left to do).
 
     Example:
-        .. code-block:: python
+        ```python
+        import ray
+        from langchain_hf_vlm.ray_data import caption_files, image_paths
 
-            import ray
-            from langchain_hf_vlm.ray_data import caption_files, image_paths
-
-            ray.init()  # or ray.init(address="auto") on a cluster
-            caption_files(image_paths("photos/"), "captions/",
-                          model_kwargs={"model": "Qwen/Qwen2.5-VL-7B-Instruct"})
+        ray.init()  # or ray.init(address="auto") on a cluster
+        caption_files(image_paths("photos/"), "captions/",
+                      model_kwargs={"model": "Qwen/Qwen2.5-VL-7B-Instruct"})
+        ```
     """
     import ray.data
 

@@ -263,7 +263,9 @@ def _import_pdfium() -> Any:
 def _pdfium(fail: Callable[[str], InvalidContentError]) -> Any:
     pdfium = _import_pdfium()
     if pdfium is None:
-        raise fail("reading PDFs needs pypdfium2: pip install 'langchain-hf-vlm[pdf]'")
+        raise fail(
+            "reading PDFs needs pypdfium2: pip install '.[pdf]' in a clone of langchain-hf-vlm"
+        )
     return pdfium
 
 

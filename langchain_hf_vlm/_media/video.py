@@ -135,7 +135,9 @@ def sample_video(
         )
     av = _import_av()
     if av is None:
-        raise fail("reading videos needs PyAV: pip install 'langchain-hf-vlm[video]'")
+        raise fail(
+            "reading videos needs PyAV: pip install '.[video]' in a clone of langchain-hf-vlm"
+        )
     try:
         with av.open(
             io.BytesIO(data), mode="r", format=_CONTAINERS[mime], io_open=_refuse_nested_open

@@ -11,10 +11,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
 from langchain_hf_vlm.images import box_to_original
-from tests.support.pngs import tiny_png
 from tests.servers.chat_server import ChatServer
 from tests.support.loopback import make_model, run_in_new_loop
 from tests.support.messages import merge_chunks
+from tests.support.pngs import tiny_png
 
 
 def _png(width: int, height: int) -> dict[str, Any]:

@@ -81,11 +81,12 @@ def test_agent_without_tools_answers_about_the_image(
 # ------------------------------------------------------------------------------- examples
 
 
-def _run_example(script: str, *args: str, timeout: float = 300) -> str:
+def _run_example(script: str, *args: str, timeout: float = 300, folder: str = "examples") -> str:
     """Run an example as a user would (no HF token), return what it printed."""
-    env = {k: v for k, v in os.environ.items() if k != "HF_TOKEN"}
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "BASE_URL", "MODEL")}
+    env["HF_TOKEN_PATH"] = str(REPO / ".cache" / "no-hf-login" / "token")  # nor a login
     done = subprocess.run(
-        [sys.executable, str(REPO / "examples" / script), *args],
+        [sys.executable, str(REPO / folder / script), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -119,9 +120,10 @@ def test_lcel_example_against_the_real_server(tiny_vlm: TinyVLMServer) -> None:
 
 
 def test_demo_offline_default_uses_the_tiny_model() -> None:
-    """`make demo` with no token and no --base-url: the example starts the tiny model itself
-    and says plainly where the answer comes from and how to use a real model."""
-    out = _run_example("quickstart.py", timeout=600)
+    """`make demo` with no token and no --base-url: scripts/demo.py starts the tiny model, runs
+    the quickstart against it and says plainly where the answer comes from and how to use a real
+    model."""
+    out = _run_example("demo.py", timeout=600, folder="scripts")
     assert "tiny test model" in out
     assert "HF_TOKEN" in out and "--base-url" in out
     assert f"answer: {ANS_IMAGE}\n" in out

@@ -307,7 +307,7 @@ def test_without_pypdfium2_a_pdf_is_an_error_naming_the_extra(
 ) -> None:
     monkeypatch.setattr(pdf_module, "_import_pdfium", lambda: None)
 
-    with pytest.raises(InvalidContentError, match=r"pip install 'langchain-hf-vlm\[pdf\]'"):
+    with pytest.raises(InvalidContentError, match=r"pip install '\.\[pdf\]' in a clone"):
         render(text_pdf(1))
 
 

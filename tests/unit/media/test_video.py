@@ -214,7 +214,7 @@ def test_without_pyav_a_video_is_an_error_naming_the_extra(
 ) -> None:
     monkeypatch.setattr(video_module, "_import_av", lambda: None)
 
-    with pytest.raises(InvalidContentError, match=r"pip install 'langchain-hf-vlm\[video\]'"):
+    with pytest.raises(InvalidContentError, match=r"pip install '\.\[video\]' in a clone"):
         sample(video())
 
 
