@@ -196,8 +196,8 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = _invoke.prepare(self, messages, stop, kwargs, stream=False)
-        return _invoke.result(self.transport.post(request, retry_reporter(run_manager)))
+        request, tags = _invoke.prepare(self, messages, stop, kwargs, stream=False)
+        return _invoke.result(self.transport.post(request, retry_reporter(run_manager)), tags)
 
     async def _agenerate(
         self,
@@ -206,8 +206,10 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = await _invoke.aprepare(self, messages, stop, kwargs, stream=False)
-        return _invoke.result(await self.transport.apost(request, retry_reporter(run_manager)))
+        request, tags = await _invoke.aprepare(self, messages, stop, kwargs, stream=False)
+        return _invoke.result(
+            await self.transport.apost(request, retry_reporter(run_manager)), tags
+        )
 
     def _stream(
         self,
@@ -216,8 +218,8 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        request = _invoke.prepare(self, messages, stop, kwargs, stream=True)
-        yield from stream_chunks(self.transport.stream(request, retry_reporter(run_manager)))
+        request, tags = _invoke.prepare(self, messages, stop, kwargs, stream=True)
+        yield from stream_chunks(self.transport.stream(request, retry_reporter(run_manager)), tags)
 
     async def _astream(
         self,
@@ -226,9 +228,9 @@ class ChatHuggingFaceVLM(ChatHuggingFaceVLMFields):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request = await _invoke.aprepare(self, messages, stop, kwargs, stream=True)
+        request, tags = await _invoke.aprepare(self, messages, stop, kwargs, stream=True)
         async for chunk in astream_chunks(
-            self.transport.astream(request, retry_reporter(run_manager))
+            self.transport.astream(request, retry_reporter(run_manager)), tags
         ):
             yield chunk
 

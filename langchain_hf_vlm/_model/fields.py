@@ -13,12 +13,14 @@ from typing import Any, Literal
 from langchain_core.language_models import BaseChatModel
 from pydantic import ConfigDict, Field, SecretStr, model_validator
 
+from langchain_hf_vlm._answers.reasoning import ThinkTags
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._media import pdf, video
 from langchain_hf_vlm._media import settings as media
 from langchain_hf_vlm._media.text import DEFAULT_MAX_TEXT_BYTES
 from langchain_hf_vlm._request import prepare as _request
 from langchain_hf_vlm._request.auth import token_from_env
+from langchain_hf_vlm._request.reasoning import ReasoningInHistory
 from langchain_hf_vlm._servers.dialects import Backend
 from langchain_hf_vlm._wire.policy import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
 from langchain_hf_vlm._wire.sse import DEFAULT_MAX_EVENT_BYTES
@@ -77,6 +79,24 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
     presence_penalty: float | None = None
     logprobs: bool | None = None
     top_logprobs: int | None = None
+    reasoning_effort: str | None = None
+    """How much a reasoning model thinks: "none", "minimal", "low", "medium", "high", "xhigh"
+    (ChatOpenAI's name; the router's spec, vLLM and SGLang take it as ``reasoning_effort``).
+    None: not sent. TGI has no such parameter (an error before sending)."""
+    enable_thinking: bool | None = None
+    """Switch thinking on or off: vLLM and other OpenAI-compatible servers get
+    ``chat_template_kwargs={"enable_thinking": ..., "thinking": ...}`` (Qwen3 and GLM
+    templates read the first, DeepSeek-V3.1 and others the second); the router gets
+    ``reasoning_effort="none"`` for off. None: not sent. See docs/reasoning.md."""
+    reasoning_in_history: ReasoningInHistory = "tool_turns"
+    """Which assistant messages of the history carry their reasoning back to the server (as
+    ``reasoning_content``, which GLM, Kimi and Qwen3 templates read and DeepSeek, Kimi and GLM
+    require on tool-call turns): "tool_turns" (those with tool calls), "always" or "never"."""
+    think_tags: ThinkTags = "auto"
+    """How reasoning written as ``<think>...</think>`` in the answer text is read (servers
+    without a reasoning parser): "auto" (a ``<think>`` block at the start), "open" (the chat
+    template opens ``<think>`` in the prompt, as Qwen3-VL Thinking's and DeepSeek-R1's do: the
+    text up to ``</think>`` is reasoning) or "off" (left in the text)."""
     extra_body: dict[str, Any] = Field(default_factory=dict)
     """Any other server parameter, e.g. ``top_k``, ``repetition_penalty``,
     ``chat_template_kwargs``; sent at the top level of the request body."""

@@ -14,6 +14,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
 from langchain_hf_vlm._answers.answer import chat_result
+from langchain_hf_vlm._answers.reasoning import ThinkTags
 from langchain_hf_vlm._answers.stream import provider_header
 from langchain_hf_vlm._request import prepare as _request
 from langchain_hf_vlm._request.messages import to_wire_messages
@@ -32,13 +33,16 @@ def prepare(
     kwargs: Mapping[str, Any],
     *,
     stream: bool,
-) -> PreparedRequest:
-    """The request for one call, its images prepared and its server identified if need be."""
-    wire = to_wire_messages(messages)
+) -> tuple[PreparedRequest, ThinkTags]:
+    """The request for one call, its images prepared and its server identified if need be; and
+    how its answer's ``<think>`` tags are read."""
+    reasoning = _request.reasoning_settings(llm, kwargs)
+    wire = to_wire_messages(messages, _request.reasoning_back(llm, reasoning))
     llm.images.prepare(wire)
     if _request.needs_dialect(llm, kwargs):
         llm._endpoint = identify(llm.transport, llm.endpoint, _request.probe_headers(llm))
-    return _request.build_request(llm, wire, stop, kwargs, stream=stream)
+    request = _request.build_request(llm, wire, stop, kwargs, stream=stream, reasoning=reasoning)
+    return request, reasoning.reading
 
 
 async def aprepare(
@@ -48,20 +52,24 @@ async def aprepare(
     kwargs: Mapping[str, Any],
     *,
     stream: bool,
-) -> PreparedRequest:
+) -> tuple[PreparedRequest, ThinkTags]:
     """Async twin of :func:`prepare`."""
-    wire = to_wire_messages(messages)
+    reasoning = _request.reasoning_settings(llm, kwargs)
+    wire = to_wire_messages(messages, _request.reasoning_back(llm, reasoning))
     await llm.images.aprepare(wire)
     if _request.needs_dialect(llm, kwargs):
         headers = _request.probe_headers(llm)
         llm._endpoint = await aidentify(llm.transport, llm.endpoint, headers)
-    return _request.build_request(llm, wire, stop, kwargs, stream=stream)
+    request = _request.build_request(llm, wire, stop, kwargs, stream=stream, reasoning=reasoning)
+    return request, reasoning.reading
 
 
-def result(answer: Answer) -> ChatResult:
-    """A non-streamed answer as LangChain's result, with the provider and request id it names."""
+def result(answer: Answer, think_tags: ThinkTags = "auto") -> ChatResult:
+    """A non-streamed answer as LangChain's result, with the provider and request id it names;
+    ``think_tags`` says how reasoning in ``<think>`` tags is read."""
     return chat_result(
         answer.body,
         inference_provider=provider_header(answer.headers),
         request_id=request_id(answer.headers),
+        think_tags=think_tags,
     )

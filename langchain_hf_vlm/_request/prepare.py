@@ -24,6 +24,14 @@ from langchain_hf_vlm._media.settings import ImageSettings
 from langchain_hf_vlm._media.video import VideoLimits
 from langchain_hf_vlm._request.auth import bearer_token, request_headers
 from langchain_hf_vlm._request.body import SAMPLING_PARAMETERS, body_bytes, build_payload
+from langchain_hf_vlm._request.reasoning import (
+    FIELDS as REASONING_FIELDS,
+)
+from langchain_hf_vlm._request.reasoning import (
+    ReasoningBack,
+    ReasoningSettings,
+    reasoning_parameters,
+)
 from langchain_hf_vlm._servers.dialects import Endpoint, resolve_endpoint
 from langchain_hf_vlm._servers.providers import check_provider
 from langchain_hf_vlm._wire.policy import Limits
@@ -82,6 +90,27 @@ def parameters(llm: ChatHuggingFaceVLM) -> dict[str, Any]:
     return {name: getattr(llm, name) for name in SAMPLING_PARAMETERS}
 
 
+def reasoning_settings(llm: ChatHuggingFaceVLM, kwargs: Mapping[str, Any]) -> ReasoningSettings:
+    """The reasoning fields of one call: its keyword arguments over the model's fields.
+
+    Raises:
+        ValueError: a call's value is not one the field takes.
+    """
+    return ReasoningSettings(
+        **{
+            name: kwargs[name] if name in kwargs else getattr(llm, name)
+            for name in REASONING_FIELDS
+        }
+    )
+
+
+def reasoning_back(llm: ChatHuggingFaceVLM, settings: ReasoningSettings) -> ReasoningBack:
+    """Which assistant turns carry their reasoning back, on the field the server reads."""
+    return ReasoningBack(
+        llm.endpoint.dialect.reasoning_history_field, settings.reasoning_in_history
+    )
+
+
 def wire_model(llm: ChatHuggingFaceVLM, override: str | None) -> str:
     """The ``model`` of the body: with the provider suffix the router reads."""
     model = override or llm.model
@@ -123,9 +152,11 @@ def build_request(
     kwargs: Mapping[str, Any],
     *,
     stream: bool,
+    reasoning: ReasoningSettings | None = None,
 ) -> PreparedRequest:
-    """The request for prepared wire messages and one call's ``stop`` and keyword arguments."""
-    call_kwargs = dict(kwargs)
+    """The request for prepared wire messages and one call's ``stop``, keyword arguments and
+    reasoning settings (None: the model's)."""
+    call_kwargs = {key: value for key, value in kwargs.items() if key not in REASONING_FIELDS}
     override = call_kwargs.pop("model", None)
     stream_usage = call_kwargs.pop("stream_usage", llm.stream_usage)
     if stop is not None:
@@ -140,6 +171,9 @@ def build_request(
         stream=stream,
         stream_usage=stream_usage,
         dialect=endpoint.dialect,
+        reasoning=reasoning_parameters(
+            reasoning or reasoning_settings(llm, kwargs), endpoint.dialect
+        ),
     )
     scale_up = endpoint.scale_up(llm.timeout)
     headers = request_headers(

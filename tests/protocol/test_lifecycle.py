@@ -124,7 +124,7 @@ async def test_no_unclosed_client_warnings(server: ChatServer) -> None:
 
 def test_transport_stream_says_what_it_yields(server: ChatServer) -> None:
     model = make_model(server)
-    request = _invoke.prepare(model, [HumanMessage("hi")], None, {}, stream=True)
+    request, _ = _invoke.prepare(model, [HumanMessage("hi")], None, {}, stream=True)
     items = list(model.transport.stream(request))
     assert isinstance(items[0], StreamOpened)
     assert items[0].headers["content-type"].startswith("text/event-stream")
