@@ -2,8 +2,9 @@
 
 The same package flags (tests/capabilities.py), model and local image fixtures as against
 `transformers serve` (test_standard_integration.py); what differs is the server. vLLM constrains
-decoding to ``response_format`` and ``tool_choice`` and honours ``stop``, so those tests pass
-here. What still needs a model that reads the prompt (pick the suite's tool by its description,
+decoding to ``response_format`` and ``tool_choice`` (and, served with ``--tool-strict-level
+parameter``, tool arguments to their schemas as if every tool were strict) and honours ``stop``,
+so those tests pass here. What still needs a model that reads the prompt (pick the suite's tool by its description,
 fill its arguments) is ``xfail`` (strict: a pass would be noticed) with that reason.
 """
 
@@ -32,12 +33,11 @@ NEEDS_CAPABLE_MODEL = (
     "get_weather(city='Paris')), so it cannot pick the suite's tool or fill its arguments; vLLM "
     "enforces tool_choice but not which tool an 'auto' answer calls"
 )
-UNCONSTRAINED_ARGUMENTS = (
-    "needs a capable model: vLLM 0.32 forces the call and the tool's name, but constrains the "
-    "arguments to the tool's schema only for strict tools (the suite binds them non-strict), "
-    "and the tiny VLM, taught get_weather(city) only, writes junk arguments for the suite's "
-    "tools until max_tokens (test_vllm.py passes tool_choice any/required/named with its tool, "
-    "and a strict parameter-less tool)"
+UNBOUNDED_STRING_ARGUMENT = (
+    "needs a capable model: served with --tool-strict-level parameter, vLLM 0.32 pins the "
+    "arguments to the schema (test_tool_calling_with_no_arguments passes), but the suite's "
+    "get_weather(location: str) takes any string, and the tiny VLM, taught get_weather(city) "
+    "only, writes one string until max_tokens, so the call never closes"
 )
 JSON_MODE_HAS_NO_KEYS = (
     "needs a capable model: json_mode sends no schema (response_format json_object), so vLLM "
@@ -110,13 +110,9 @@ class TestVLLMStandardIntegration(ClosedModels, VLMCapabilities, ChatModelIntegr
     def test_json_mode(self, model: BaseChatModel) -> None:
         super().test_json_mode(model)
 
-    @pytest.mark.xfail(reason=UNCONSTRAINED_ARGUMENTS, strict=True)
+    @pytest.mark.xfail(reason=UNBOUNDED_STRING_ARGUMENT, strict=True)
     def test_tool_choice(self, model: BaseChatModel) -> None:
         super().test_tool_choice(model)
-
-    @pytest.mark.xfail(reason=UNCONSTRAINED_ARGUMENTS, strict=True)
-    def test_tool_calling_with_no_arguments(self, model: BaseChatModel) -> None:
-        super().test_tool_calling_with_no_arguments(model)
 
     @pytest.mark.xfail(reason=NEEDS_CAPABLE_MODEL, strict=True)
     def test_tool_calling(self, model: BaseChatModel) -> None:
