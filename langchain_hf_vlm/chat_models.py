@@ -131,7 +131,8 @@ class ChatHuggingFaceVLM(ModelKnowledge):
         request = self._prepared(
             _invoke.prepare(self._parts(), messages, stop, kwargs, stream=True)
         )
-        chunks = stream_chunks(self._sender.stream(request, retry_reporter(run_manager)))
+        items = self._sender.stream(request, retry_reporter(run_manager))
+        chunks = stream_chunks(items, request.think_tags)
         yield from _invoke.with_images(request, chunks)
 
     async def _astream(
@@ -143,7 +144,8 @@ class ChatHuggingFaceVLM(ModelKnowledge):
     ) -> AsyncIterator[ChatGenerationChunk]:
         parts = self._parts()
         request = self._prepared(await _invoke.aprepare(parts, messages, stop, kwargs, stream=True))
-        chunks = astream_chunks(self._sender.astream(request, retry_reporter(run_manager)))
+        items = self._sender.astream(request, retry_reporter(run_manager))
+        chunks = astream_chunks(items, request.think_tags)
         async for chunk in _invoke.awith_images(request, chunks):
             yield chunk
 

@@ -4,7 +4,7 @@ Handles every answer shape the supported servers produce, with the readers it sh
 stream assembler (:mod:`_answers.chunks`): field shapes (:mod:`_answers.shape`), tool calls
 (:mod:`_answers.tool_calls`: arguments as JSON text or objects, missing or repeated call ids, TGI's
 pseudo-tools), usage (:mod:`langchain_hf_vlm._answers.usage`); reasoning text under ``reasoning`` or
-``reasoning_content``.
+``reasoning_content``, or as ``<think>`` tags in the content (:mod:`_answers.reasoning`).
 
 Whatever a server sends, the caller gets an answer or :class:`MalformedResponseError`: no
 choices, a choice, message, delta or content of the wrong type are errors naming the field; a
@@ -20,6 +20,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
+from langchain_hf_vlm._answers.reasoning import ThinkSplitter, ThinkTags
 from langchain_hf_vlm._answers.shape import (
     UNREADABLE,
     Unreadable,
@@ -37,20 +38,25 @@ MODEL_PROVIDER = "huggingface"
 
 
 def chat_result(
-    body: Any, *, inference_provider: str | None = None, request_id: str | None = None
+    body: Any,
+    *,
+    inference_provider: str | None = None,
+    request_id: str | None = None,
+    think_tags: ThinkTags = "auto",
 ) -> ChatResult:
-    """A non-streamed chat.completion body to a ChatResult with one generation per choice.
+    """A non-streamed chat.completion body to a ChatResult with one generation per choice;
+    ``think_tags`` says how reasoning in ``<think>`` tags is read (:mod:`_answers.reasoning`).
 
     Raises:
         MalformedResponseError: the body is not a chat completion one can read.
     """
     try:
-        return _chat_result(body, inference_provider)
+        return _chat_result(body, inference_provider, think_tags)
     except UNREADABLE as exc:
         raise malformed(exc, request_id) from exc
 
 
-def _chat_result(body: Any, inference_provider: str | None) -> ChatResult:
+def _chat_result(body: Any, inference_provider: str | None, think_tags: ThinkTags) -> ChatResult:
     if not isinstance(body, Mapping):
         raise Unreadable(f"the server's answer is {kind(body)}, not an object")
     choices = body.get("choices")
@@ -72,13 +78,15 @@ def _chat_result(body: Any, inference_provider: str | None) -> ChatResult:
         raw_calls = objects(message.get("tool_calls"), f"{where}: message.tool_calls")
         calls, invalid, texts = parse_tool_calls(raw_calls, ids)
         content = content_of(message.get("content"), f"{where}: message.content")
+        reasoning = reasoning_of(message)
+        if isinstance(content, str):
+            reasoning, content = _split_reasoning(content, reasoning, think_tags)
         if texts:
             if isinstance(content, list):
                 content = [*content, *texts]
             else:
                 content = "\n".join([content, *texts]) if content else "\n".join(texts)
         additional_kwargs: dict[str, Any] = {}
-        reasoning = reasoning_of(message)
         if reasoning is not None:
             additional_kwargs["reasoning_content"] = reasoning
         if message.get("refusal"):
@@ -103,6 +111,21 @@ def _chat_result(body: Any, inference_provider: str | None) -> ChatResult:
     if body.get("usage"):
         llm_output["token_usage"] = body["usage"]
     return ChatResult(generations=generations, llm_output=llm_output)
+
+
+def _split_reasoning(
+    content: str, reasoning: str | None, think_tags: ThinkTags
+) -> tuple[str | None, str]:
+    """(reasoning, answer) of a whole answer: the server's reasoning field, else its tags."""
+    splitter = ThinkSplitter(think_tags)
+    if reasoning is not None:
+        splitter.server_split()
+    tagged, answer = splitter.feed(content)
+    tagged_rest, answer_rest = splitter.end()
+    tagged += tagged_rest
+    if tagged:
+        reasoning = (reasoning or "") + tagged
+    return reasoning, answer + answer_rest
 
 
 def _response_metadata(

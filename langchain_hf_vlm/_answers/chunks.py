@@ -2,7 +2,8 @@
 
 Usage may come in a final chunk, on the last content chunk, or cumulatively on every chunk; it
 is attached once, to the closing chunk. Tool-call pieces are merged per call index, TGI's
-pseudo-tools become text, and vLLM's ``null`` arguments mean none.
+pseudo-tools become text, and vLLM's ``null`` arguments mean none. Reasoning, from a field or
+from ``<think>`` tags in the content (:mod:`_answers.reasoning`), goes out in reasoning chunks.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from langchain_core.messages.tool import ToolCallChunk, tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_hf_vlm._answers.answer import MODEL_PROVIDER
+from langchain_hf_vlm._answers.reasoning import ThinkSplitter, ThinkTags
 from langchain_hf_vlm._answers.shape import (
     UNREADABLE,
     Unreadable,
@@ -43,9 +45,14 @@ class StreamAssembler:
     """
 
     def __init__(
-        self, *, inference_provider: str | None = None, request_id: str | None = None
+        self,
+        *,
+        inference_provider: str | None = None,
+        request_id: str | None = None,
+        think_tags: ThinkTags = "auto",
     ) -> None:
         self._provider = inference_provider
+        self._think = ThinkSplitter(think_tags)
         self._request_id = request_id
         self._usage: Mapping[str, Any] | None = None
         self._finish: dict[str, Any] | None = None
@@ -134,7 +141,8 @@ class StreamAssembler:
             metadata["inference_provider"] = self._provider
         if usage_error:
             metadata["usage_error"] = usage_error
-        content = "\n".join(
+        reasoning, held = self._think.end()
+        content = held + "\n".join(
             pseudo_tool_text(self._pseudo_names[i], "".join(map(arguments_text, parts)))
             for i, parts in sorted(self._pseudo.items())
         )
@@ -145,6 +153,7 @@ class StreamAssembler:
         ]
         message = AIMessageChunk(
             content=content,
+            additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
             id=self._response_id,
             response_metadata=metadata,
             usage_metadata=usage,
@@ -161,6 +170,12 @@ class StreamAssembler:
         if content.__class__ is not str:
             content = content_of(content, "a stream chunk's delta.content")
         reasoning = reasoning_of(delta)
+        if reasoning:
+            self._think.server_split()
+        if content.__class__ is str and content:
+            tagged, content = self._think.feed(content)
+            if tagged:
+                reasoning = (reasoning or "") + tagged
         raw_calls = delta.get("tool_calls")
         tool_chunks = (
             self._tool_call_chunks(objects(raw_calls, "a stream chunk's delta.tool_calls"))

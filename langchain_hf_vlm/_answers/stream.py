@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_hf_vlm._answers.chunks import StreamAssembler
+from langchain_hf_vlm._answers.reasoning import ThinkTags
 from langchain_hf_vlm._wire.failures import request_id
 from langchain_hf_vlm._wire.stream_items import StreamDone, StreamEvent, StreamItem, StreamOpened
 from langchain_hf_vlm.errors import IncompleteStreamError
@@ -27,7 +28,8 @@ def provider_header(headers: Mapping[str, str]) -> str | None:
 class StreamSession:
     """State of one streamed answer, shared by the sync and async paths."""
 
-    def __init__(self) -> None:
+    def __init__(self, think_tags: ThinkTags = "auto") -> None:
+        self.think_tags = think_tags
         self.assembler: StreamAssembler | None = None
         self.delivered: list[ChatGenerationChunk] = []
         self.done = False
@@ -45,6 +47,7 @@ class StreamSession:
                     self.assembler = StreamAssembler(
                         inference_provider=provider_header(headers),
                         request_id=request_id(headers),
+                        think_tags=self.think_tags,
                     )
                 return []
             case StreamDone():
@@ -82,10 +85,10 @@ class StreamSession:
 
 
 def stream_chunks(
-    items: Generator[StreamItem, None, None],
+    items: Generator[StreamItem, None, None], think_tags: ThinkTags = "auto"
 ) -> Generator[ChatGenerationChunk, None, None]:
     """The chunks of one answer; the transport's stream is closed however this ends."""
-    session = StreamSession()
+    session = StreamSession(think_tags)
     try:
         for item in items:
             yield from session.feed(item)
@@ -97,10 +100,10 @@ def stream_chunks(
 
 
 async def astream_chunks(
-    items: AsyncGenerator[StreamItem, None],
+    items: AsyncGenerator[StreamItem, None], think_tags: ThinkTags = "auto"
 ) -> AsyncGenerator[ChatGenerationChunk, None]:
     """Async twin of :func:`stream_chunks`."""
-    session = StreamSession()
+    session = StreamSession(think_tags)
     try:
         async for item in items:
             for chunk in session.feed(item):

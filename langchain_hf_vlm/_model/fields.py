@@ -14,6 +14,7 @@ from typing import Any, Literal
 from langchain_core.language_models import BaseChatModel, LangSmithParams
 from pydantic import ConfigDict, Field, SecretStr, model_validator
 
+from langchain_hf_vlm._answers.reasoning import ThinkTags
 from langchain_hf_vlm._families.table import family_for
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._media import pdf, video
@@ -25,6 +26,8 @@ from langchain_hf_vlm._model.arguments import with_field_names
 from langchain_hf_vlm._request import prepare as _request
 from langchain_hf_vlm._request.auth import Credentials, token_from_env
 from langchain_hf_vlm._request.body import SAMPLING_PARAMETERS
+from langchain_hf_vlm._request.reasoning import FIELDS as REASONING_FIELDS
+from langchain_hf_vlm._request.reasoning import ReasoningInHistory
 from langchain_hf_vlm._servers.dialects import Backend, Endpoint
 from langchain_hf_vlm._wire.policy import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -100,6 +103,24 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
     """Choices generated per prompt, as in ChatOpenAI: ``generate()`` keeps them all in
     ``generations``, ``invoke()`` returns the first. Streams carry one choice: ``n`` > 1 with
     streaming is refused before sending."""
+    reasoning_effort: str | None = None
+    """How much a reasoning model thinks: "none", "minimal", "low", "medium", "high", "xhigh"
+    (ChatOpenAI's name; the router's spec, vLLM and SGLang take it as ``reasoning_effort``).
+    None: not sent. TGI has no such parameter (an error before sending)."""
+    enable_thinking: bool | None = None
+    """Switch thinking on or off: vLLM and other OpenAI-compatible servers get
+    ``chat_template_kwargs={"enable_thinking": ..., "thinking": ...}`` (Qwen3 and GLM
+    templates read the first, DeepSeek-V3.1 and others the second); the router gets
+    ``reasoning_effort="none"`` for off. None: not sent. See docs/reasoning.md."""
+    reasoning_in_history: ReasoningInHistory = "tool_turns"
+    """Which assistant messages of the history carry their reasoning back to the server (as
+    ``reasoning_content``, which GLM, Kimi and Qwen3 templates read and DeepSeek, Kimi and GLM
+    require on tool-call turns): "tool_turns" (those with tool calls), "always" or "never"."""
+    think_tags: ThinkTags = "auto"
+    """How reasoning written as ``<think>...</think>`` in the answer text is read (servers
+    without a reasoning parser): "auto" (a ``<think>`` block at the start), "open" (the chat
+    template opens ``<think>`` in the prompt, as Qwen3-VL Thinking's and DeepSeek-R1's do: the
+    text up to ``</think>`` is reasoning) or "off" (left in the text)."""
     extra_body: dict[str, Any] = Field(default_factory=dict)
     """Any other parameter the server reads (vLLM's ``top_k``, ``repetition_penalty``,
     ``chat_template_kwargs``...), sent at the top level of the request body. Servers ignore,
@@ -234,6 +255,7 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
             timeout=fields["timeout"],
             scale_up_timeout=fields["scale_up_timeout"],
             streaming=fields["streaming"],
+            reasoning={name: fields[name] for name in REASONING_FIELDS},
         )
 
     def _image_settings(self, endpoint: Endpoint) -> media.ImageSettings:

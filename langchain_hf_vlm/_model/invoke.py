@@ -28,6 +28,8 @@ from langchain_hf_vlm._request.prepare import (
     build_request,
     needs_dialect,
     probe_headers,
+    reasoning_back,
+    reasoning_settings,
 )
 from langchain_hf_vlm._servers.dialects import Endpoint
 from langchain_hf_vlm._servers.probes import aidentify, identify
@@ -61,13 +63,16 @@ def prepare(
     stream: bool,
 ) -> Prepared:
     """The request for one call, its images prepared and its server identified if need be."""
-    wire = to_wire_messages(messages)
+    reasoning = reasoning_settings(parts.settings, kwargs)
+    wire = to_wire_messages(messages, reasoning_back(parts.endpoint, reasoning))
     parts.images.prepare(wire)
     check_request(kwargs.get("model") or parts.settings.model, messages, wire.images)
     endpoint = parts.endpoint
     if needs_dialect(endpoint, kwargs):
         endpoint = identify(parts.sender, endpoint, probe_headers(parts.settings, endpoint))
-    request = build_request(parts.settings, endpoint, wire, stop, kwargs, stream=stream)
+    request = build_request(
+        parts.settings, endpoint, wire, stop, kwargs, stream=stream, reasoning=reasoning
+    )
     return Prepared(request, endpoint)
 
 
@@ -80,23 +85,28 @@ async def aprepare(
     stream: bool,
 ) -> Prepared:
     """Async twin of :func:`prepare`."""
-    wire = to_wire_messages(messages)
+    reasoning = reasoning_settings(parts.settings, kwargs)
+    wire = to_wire_messages(messages, reasoning_back(parts.endpoint, reasoning))
     await parts.images.aprepare(wire)
     check_request(kwargs.get("model") or parts.settings.model, messages, wire.images)
     endpoint = parts.endpoint
     if needs_dialect(endpoint, kwargs):
         headers = probe_headers(parts.settings, endpoint)
         endpoint = await aidentify(parts.sender, endpoint, headers)
-    request = build_request(parts.settings, endpoint, wire, stop, kwargs, stream=stream)
+    request = build_request(
+        parts.settings, endpoint, wire, stop, kwargs, stream=stream, reasoning=reasoning
+    )
     return Prepared(request, endpoint)
 
 
 def result(request: ModelRequest, answer: Answer) -> ChatResult:
-    """A non-streamed answer as LangChain's result, with the provider and request id it names."""
+    """A non-streamed answer as LangChain's result, with the provider and request id it names,
+    its ``<think>`` tags read as the request says."""
     chat = chat_result(
         answer.body,
         inference_provider=provider_header(answer.headers),
         request_id=request_id(answer.headers),
+        think_tags=request.think_tags,
     )
     if request.images:
         for generation in chat.generations:

@@ -10,4 +10,6 @@ In: LangChain messages, the call's keyword arguments and the model's settings. O
 - ``auth``: who gets which credentials (the token rule).
 - ``tools``: tools in, OpenAI tool dicts and ``tool_choice`` out.
 - ``structured``: structured output: schemas in, a response format or forced tool, and a parser.
+- ``reasoning``: the reasoning settings of a call, ``reasoning_effort`` and the thinking switch
+  as the dialect writes them, and the history's reasoning sent back.
 """

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from langchain_hf_vlm._media.refs import json_bytes
+from langchain_hf_vlm._request.reasoning import merge_reasoning
 from langchain_hf_vlm._request.structured import response_format_for
 from langchain_hf_vlm._servers.dialects import Dialect
 
@@ -35,10 +36,12 @@ def build_payload(
     stream: bool,
     stream_usage: bool,
     dialect: Dialect,
+    reasoning: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the JSON body. ``model`` comes first so routers can pick a provider early.
 
-    Precedence: per-call keyword arguments over ``extra_body`` over the model's fields. A
+    Precedence: per-call keyword arguments over ``extra_body`` over the model's fields; the
+    ``reasoning`` controls (as the dialect writes them) must agree with both. A
     ``None`` value means "not set" and is never sent; ``stop=[]`` is "no stop sequences" and is
     not sent either (transformers serve fails on any ``stop`` for vision models).
     """
@@ -51,6 +54,8 @@ def build_payload(
                 body.pop(key, None)
                 continue
             body[key] = value
+    if reasoning:
+        merge_reasoning(body, reasoning)
     if not dialect.accepts_top_p_one and body.get("top_p") == 1.0:
         raise ValueError(
             f"{dialect.name} rejects top_p=1.0 (it must be < 1.0); leave top_p unset for the "

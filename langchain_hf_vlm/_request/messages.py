@@ -36,6 +36,7 @@ from langchain_hf_vlm._media.mime import (
 from langchain_hf_vlm._media.refs import ImageRef, Slot, WireMessage, WirePart
 from langchain_hf_vlm._media.sources import read_media_block
 from langchain_hf_vlm._media.uris import check_http_url, parse_data_uri
+from langchain_hf_vlm._request.reasoning import ReasoningBack
 from langchain_hf_vlm.errors import InvalidContentError
 
 _IMAGE_MIME = re.compile(r"image/[a-z0-9][a-z0-9.+-]*")
@@ -53,12 +54,15 @@ _SUPPORTED_SUMMARY = (
 _TOOL_IMAGE_NOTE = "Image(s) returned by tool call {id}:"
 
 
-def to_wire_messages(messages: Sequence[BaseMessage]) -> WireMessages:
+def to_wire_messages(
+    messages: Sequence[BaseMessage], reasoning: ReasoningBack | None = None
+) -> WireMessages:
     """Convert LangChain messages into chat-completion ``messages``, with a ref per image.
 
     Images returned inside a ``ToolMessage`` travel in a user message placed right after the
     run of tool messages, because chat-completion servers accept only text in tool results;
-    their refs still name the tool message they came from.
+    their refs still name the tool message they came from. ``reasoning`` says which assistant
+    turns carry their reasoning back (None: none).
     """
     wire = WireMessages([])
     pending_tool_images: list[WirePart | Slot] = []
@@ -73,13 +77,15 @@ def to_wire_messages(messages: Sequence[BaseMessage]) -> WireMessages:
                 note = _TOOL_IMAGE_NOTE.format(id=message.tool_call_id)
                 pending_tool_images.extend([{"type": "text", "text": note}, *images])
         else:
-            wire.messages.append(_message(message, index, wire))
+            wire.messages.append(_message(message, index, wire, reasoning))
     if pending_tool_images:
         wire.messages.append({"role": "user", "content": pending_tool_images})
     return wire
 
 
-def _message(message: BaseMessage, index: int, wire: WireMessages) -> WireMessage:
+def _message(
+    message: BaseMessage, index: int, wire: WireMessages, reasoning: ReasoningBack | None
+) -> WireMessage:
     if isinstance(message, HumanMessage):
         content = _content(message.content, index, wire)
         return _with_name({"role": "user", "content": content}, message)
@@ -87,7 +93,7 @@ def _message(message: BaseMessage, index: int, wire: WireMessages) -> WireMessag
         content = _content(message.content, index, wire)
         return _with_name({"role": "system", "content": content}, message)
     if isinstance(message, AIMessage):
-        return _assistant_message(message, index)
+        return _assistant_message(message, index, reasoning)
     if isinstance(message, ChatMessage):
         content = _content(message.content, index, wire)
         return _with_name({"role": message.role, "content": content}, message)
@@ -107,7 +113,9 @@ def _with_name(wire: WireMessage, message: BaseMessage) -> WireMessage:
     return wire
 
 
-def _assistant_message(message: AIMessage, index: int) -> WireMessage:
+def _assistant_message(
+    message: AIMessage, index: int, reasoning: ReasoningBack | None
+) -> WireMessage:
     content = _content(message.content, index, None)
     wire: WireMessage = {"role": "assistant"}
     tool_calls = [
@@ -122,6 +130,8 @@ def _assistant_message(message: AIMessage, index: int) -> WireMessage:
         wire["content"] = content
     if tool_calls:
         wire["tool_calls"] = tool_calls
+    if reasoning is not None:
+        reasoning.add_to(wire, message)
     return _with_name(wire, message)
 
 

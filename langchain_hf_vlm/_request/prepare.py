@@ -15,6 +15,7 @@ from typing import Any
 from langchain_core.language_models import LangSmithParams
 
 from langchain_hf_vlm._answers.answer import MODEL_PROVIDER
+from langchain_hf_vlm._answers.reasoning import ThinkTags
 from langchain_hf_vlm._media.expand import WireMessages
 from langchain_hf_vlm._media.geometry import image_geometry
 from langchain_hf_vlm._request.auth import Credentials, request_headers
@@ -23,6 +24,12 @@ from langchain_hf_vlm._request.body import (
     body_bytes,
     build_payload,
     refuse_several_choices,
+)
+from langchain_hf_vlm._request.reasoning import FIELDS as REASONING_FIELDS
+from langchain_hf_vlm._request.reasoning import (
+    ReasoningBack,
+    ReasoningSettings,
+    reasoning_parameters,
 )
 from langchain_hf_vlm._servers.dialects import Backend, Endpoint, resolve_endpoint
 from langchain_hf_vlm._servers.providers import check_provider
@@ -35,6 +42,8 @@ class ModelRequest(PreparedRequest):
 
     images: list[dict[str, Any]] = field(default_factory=list)
     """``response_metadata["images"]``: :func:`~_media.geometry.image_geometry`."""
+    think_tags: ThinkTags = "auto"
+    """How the answer's ``<think>`` tags are read."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +66,9 @@ class RequestSettings:
     scale_up_timeout: float
     """How long a server that is starting up is waited for, from the first attempt."""
     streaming: bool
+    reasoning: Mapping[str, Any]
+    """The model's reasoning fields (:data:`~_request.reasoning.FIELDS`), which a call's
+    keyword arguments override."""
 
 
 def check_settings(
@@ -97,6 +109,25 @@ def identifying_params(
     }
 
 
+def reasoning_settings(settings: RequestSettings, kwargs: Mapping[str, Any]) -> ReasoningSettings:
+    """The reasoning fields of one call: its keyword arguments over the model's fields.
+
+    Raises:
+        ValueError: a call's value is not one the field takes.
+    """
+    return ReasoningSettings(
+        **{
+            name: kwargs[name] if name in kwargs else settings.reasoning[name]
+            for name in REASONING_FIELDS
+        }
+    )
+
+
+def reasoning_back(endpoint: Endpoint, reasoning: ReasoningSettings) -> ReasoningBack:
+    """Which assistant turns carry their reasoning back, on the field the server reads."""
+    return ReasoningBack(endpoint.dialect.reasoning_history_field, reasoning.reasoning_in_history)
+
+
 def wire_model(settings: RequestSettings, override: str | None) -> str:
     """The ``model`` of the body: with the provider suffix the router reads."""
     model = override or settings.model
@@ -124,9 +155,12 @@ def build_request(
     kwargs: Mapping[str, Any],
     *,
     stream: bool,
+    reasoning: ReasoningSettings | None = None,
 ) -> ModelRequest:
-    """The request for prepared wire messages and one call's ``stop`` and keyword arguments."""
-    call_kwargs = dict(kwargs)
+    """The request for prepared wire messages and one call's ``stop``, keyword arguments and
+    reasoning settings (None: the model's)."""
+    reasoning = reasoning or reasoning_settings(settings, kwargs)
+    call_kwargs = {key: value for key, value in kwargs.items() if key not in REASONING_FIELDS}
     override = call_kwargs.pop("model", None)
     stream_usage = call_kwargs.pop("stream_usage", settings.stream_usage)
     if stop is not None:
@@ -140,6 +174,7 @@ def build_request(
         stream=stream,
         stream_usage=stream_usage,
         dialect=endpoint.dialect,
+        reasoning=reasoning_parameters(reasoning, endpoint.dialect),
     )
     scale_up = endpoint.scale_up(settings.timeout, settings.scale_up_timeout)
     headers = request_headers(
@@ -155,6 +190,7 @@ def build_request(
         stream,
         scale_up,
         images=image_geometry(wire.images) if wire.images else [],
+        think_tags=reasoning.reading,
     )
 
 

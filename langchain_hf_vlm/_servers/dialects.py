@@ -18,6 +18,8 @@ Answer side, the tolerant readers (each accepts every shape the supported server
   call ids, TGI's pseudo-tools (``notify_error``, ``no_tool``).
 - ``_answers.shape``: reasoning under ``reasoning`` or ``reasoning_content``; content as text or
   a list of blocks.
+- ``_answers.reasoning``: reasoning as ``<think>...</think>`` in the content (servers without a
+  reasoning parser), or up to a lone ``</think>`` (templates that open it in the prompt).
 - ``_answers.usage``: token counts as integers or integral floats; a wrong count drops the
   usage only.
 - ``_answers.chunks``: usage in a final chunk, on the last content chunk or cumulative; one
@@ -80,16 +82,33 @@ class Dialect:
     """A forced ``tool_choice`` is honoured (``llm.profile["tool_choice"]``)."""
     enforces_schemas: bool = True
     """``response_format`` schemas constrain decoding (``llm.profile["structured_output"]``)."""
+    takes_reasoning_effort: bool = True
+    """Whether the server reads a top-level ``reasoning_effort`` (the router's spec, vLLM and
+    SGLang do; TGI has no reasoning control and would ignore it)."""
+    thinking_switch: Literal["chat_template_kwargs", "reasoning_effort"] | None = (
+        "chat_template_kwargs"
+    )
+    """How thinking is switched on or off: vLLM and SGLang pass ``chat_template_kwargs`` to
+    the chat template; the router's spec has only ``reasoning_effort`` ("none" is off); None:
+    no way (TGI)."""
+    reasoning_history_field: str | None = "reasoning_content"
+    """The field of an assistant message in the history that carries its reasoning back: the
+    one the chat templates read (GLM, Kimi, Qwen3) and that DeepSeek, Kimi and GLM providers
+    require on tool-call turns. None: the server drops it (TGI renders only role, content and
+    tool calls), so it is not sent."""
 
 
 DIALECTS: dict[str, Dialect] = {
-    "router": Dialect(name="router", needs_token=True),
+    "router": Dialect(name="router", needs_token=True, thinking_switch="reasoning_effort"),
     "tgi": Dialect(
         name="tgi",
         json_schema_wire="tgi",
         response_format_with_tools=False,
         accepts_top_p_one=False,
         max_request_bytes=2_000_000,
+        takes_reasoning_effort=False,
+        thinking_switch=None,
+        reasoning_history_field=None,
     ),
     "vllm": Dialect(name="vllm"),
     # Unknown until identified: ``transformers serve`` ignores both (measured, 5.24).

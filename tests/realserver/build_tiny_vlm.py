@@ -93,7 +93,10 @@ from tests.realserver.answers import (  # noqa: E402  (stdlib only: the tests us
 ANSWERS = (ANS_TOOL_RESULT, ANS_TOOL_CALL, ANS_JSON, ANS_IMAGE, ANS_DEFAULT)
 
 # ChatML (Qwen2.5 style) with tools. `transformers serve` hands every message's content over as a
-# list of parts ({"type": "text", "text": ...} / {"type": "image", "url": ...}).
+# list of parts ({"type": "text", "text": ...} / {"type": "image", "url": ...}). The reasoning of
+# a tool-call turn in the history (`reasoning_content`, which vLLM hands to templates) is rendered
+# as <think>...</think>, as GLM's and Kimi's templates do; the model is not trained on it (it only
+# lengthens the prompt, which is what the reasoning tests count).
 CHAT_TEMPLATE = r"""{%- macro render(content) -%}
 {%- if content is string -%}{{ content }}
 {%- elif content is not none -%}{%- for part in content -%}
@@ -128,7 +131,7 @@ You are a helpful assistant.<|im_end|>
 </tool_response><|im_end|>
 {% elif message.role == 'assistant' and message.tool_calls -%}
 <|im_start|>assistant
-{% if message.content %}{{ render(message.content) }}
+{% if message.reasoning_content %}<think>{{ message.reasoning_content }}</think>{% endif %}{% if message.content %}{{ render(message.content) }}
 {% endif %}{% for tc in message.tool_calls %}{% set f = tc.function if tc.function is defined else tc %}<tool_call>
 {"name": "{{ f.name }}", "arguments": {{ f.arguments | tojson }}}
 </tool_call>{% if not loop.last %}

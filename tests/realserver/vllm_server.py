@@ -43,6 +43,9 @@ FLAGS = (
     "--distributed-executor-backend", "uni",
     "--enable-auto-tool-choice",
     "--tool-call-parser", "hermes",  # <tool_call>{json}</tool_call>, what the tiny model writes
+    # pin tool arguments to their schemas as if every tool were strict: LangChain binds tools
+    # non-strict, and the tiny model writes junk arguments for tools it was not taught
+    "--tool-strict-level", "parameter",
     # without disable_any_whitespace, constrained JSON from a tiny model is whitespace until the
     # length limit; the option is only accepted beside a named backend
     "--structured-outputs-config", '{"backend": "xgrammar", "disable_any_whitespace": true}',

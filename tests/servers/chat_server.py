@@ -52,6 +52,8 @@ TRANSFORMERS_FIELDS = frozenset(
         "logit_bias",
         "user",
         "parallel_tool_calls",
+        "chat_template_kwargs",  # passed to the chat template (5.24)
+        "reasoning_effort",  # accepted and ignored, with a warning (5.24)
     }
 )
 OPENAI_TYPES = {
