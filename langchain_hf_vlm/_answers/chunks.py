@@ -80,7 +80,7 @@ class StreamAssembler:
             raise malformed(exc, self._request_id) from exc
 
     def _feed(self, chunk: Any) -> list[ChatGenerationChunk]:
-        if not isinstance(chunk, Mapping):
+        if chunk.__class__ is not dict and not isinstance(chunk, Mapping):  # the ABC: ~0.1 µs
             raise Unreadable(f"a stream chunk is {kind(chunk)}, not an object")
         if chunk.get("usage"):
             self._usage = chunk["usage"]
@@ -92,12 +92,12 @@ class StreamAssembler:
             raise Unreadable(f"a stream chunk has choices of type {kind(choices)}, not a list")
         ready = []
         for choice in choices:
-            if not isinstance(choice, Mapping):
+            if choice.__class__ is not dict and not isinstance(choice, Mapping):
                 raise Unreadable(f"a stream chunk's choice is {kind(choice)}, not an object")
             if choice.get("index", 0) != 0:
                 continue
             delta = choice.get("delta") or {}
-            if not isinstance(delta, Mapping):
+            if delta.__class__ is not dict and not isinstance(delta, Mapping):
                 raise Unreadable(f"a stream chunk's delta is {kind(delta)}, not an object")
             message = self._delta_message(delta)
             finish_reason = choice.get("finish_reason")

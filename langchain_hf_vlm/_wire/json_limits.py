@@ -16,6 +16,10 @@ MAX_DEPTH = 128
 _STRING = re.compile(rb'"[^"]*"')
 _ONLY_BRACKETS_AND_QUOTES = bytes(set(range(256)) - set(b'[]{}"'))
 _decode = json.JSONDecoder().decode
+_SHALLOW = 2 * MAX_DEPTH + 1
+"""JSON this short cannot nest deeper than :data:`MAX_DEPTH` (a level takes two characters),
+and text that is not JSON fails in the parser: a stream's events (~200 characters each) skip
+the bracket count."""
 
 
 class JSONTooDeepError(ValueError):
@@ -30,7 +34,7 @@ def loads(text: str | bytes) -> Any:
     """
     if isinstance(text, bytes):
         text = text.decode("utf-8")
-    if too_deep(text):
+    if len(text) > _SHALLOW and too_deep(text):
         raise JSONTooDeepError(f"JSON nested more than {MAX_DEPTH} levels deep")
     try:
         return _decode(text)

@@ -67,14 +67,17 @@ class StreamReader:
                 self.done = self.ended = True
                 items.append(StreamDone())
                 break
-            items.append(_checked_event(payload, self._redact))
+            if payload.__class__ is not dict or payload.get("error"):  # a call per token saved
+                _check(payload, self._redact)
+            items.append(StreamEvent(payload))
         self._deadline.event()
         return items
 
 
-def _checked_event(payload: Any, redact: Redactor) -> StreamEvent:
+def _check(payload: Any, redact: Redactor) -> None:
+    """Raise for an event that is not a chunk: not a JSON object, or an error event (even
+    one that also carries choices: OpenRouter)."""
     if not isinstance(payload, dict):
         raise MalformedEventError(f"stream event is not a JSON object: {str(payload)[:200]!r}")
-    if payload.get("error"):  # an error event, even when it also carries choices (OpenRouter)
+    if payload.get("error"):
         raise stream_event_error(payload, redact)
-    return StreamEvent(payload)
