@@ -27,6 +27,7 @@ def test_refresh_reads_what_each_server_says(real_server: TinyVLMServer) -> None
         assert profile["structured_output"] is True  # identified as vLLM
 
 
+@pytest.mark.vllm
 async def test_async_refresh_on_vllm(vllm_server: TinyVLMServer) -> None:
     async with make_model(vllm_server) as model:
         profile = await model.arefresh_profile()
