@@ -92,7 +92,8 @@ class ChatHuggingFaceVLM(ModelKnowledge):
         return _invoke.Parts(self._request_settings(), self._target, self._pipeline, self._sender)
 
     def _prepared(self, prepared: _invoke.Prepared) -> ModelRequest:
-        self._endpoint = prepared.endpoint  # identified, if the call needed it
+        if prepared.endpoint is not self._live("_endpoint"):  # identified by this call
+            self._endpoint = prepared.endpoint
         return prepared.request
 
     def _generate(

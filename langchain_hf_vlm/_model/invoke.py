@@ -37,7 +37,7 @@ from langchain_hf_vlm._wire.failures import request_id
 from langchain_hf_vlm._wire.sender import Answer, ChatSender
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Parts:
     """One call's view of the model: its request settings and its live parts."""
 

@@ -51,7 +51,7 @@ def bearer_token(endpoint: Endpoint, api_key: SecretStr | None, explicit: bool) 
     return token
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)  # not frozen: made on every call, and frozen costs ~4 µs
 class Credentials:
     """The model's key and where it came from, as the token rule needs them."""
 
