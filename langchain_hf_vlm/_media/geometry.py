@@ -3,7 +3,8 @@
 Models that answer with boxes answer in the geometry of what they received: pixels of the image
 sent (Qwen2.5-VL) or 0-1000 of each side (Qwen3-VL, GLM-4.xV). The package may have downscaled
 the image; these sizes are what ``langchain_hf_vlm.images.box_to_original`` maps a box back
-with.
+with. The image pipeline records both on each ref as it prepares it (nothing is read again
+here).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from langchain_hf_vlm._media.headers import data_uri_header
 from langchain_hf_vlm._media.refs import ImageRef
 
 
@@ -21,13 +21,8 @@ def image_geometry(images: Sequence[ImageRef]) -> list[dict[str, Any]]:
     ``message`` and ``block`` of the input it came from."""
     entries = []
     for ref in sorted(images, key=lambda ref: (ref.message_index, ref.block_index, ref.number)):
-        url = ref.sent_url
-        header = data_uri_header(url) if url.startswith("data:") else None
-        sent = None if header is None else (header.width, header.height)
-        original = ref.original
-        if original is None and ref.prepared in (None, ref.url):
-            original = sent  # sent as given
-        elif original and sent and (original[0] - original[1]) * (sent[0] - sent[1]) < 0:
+        original, sent = ref.original, ref.sent
+        if original and sent and (original[0] - original[1]) * (sent[0] - sent[1]) < 0:
             original = (original[1], original[0])  # re-encoding applied the EXIF rotation
         entries.append(
             {

@@ -5,7 +5,9 @@ Contract used by chat_models: ``ImagePipeline(settings, media).prepare(wire)`` a
 text files of the translated messages (downloading URL sources; see ``expand``), which adds
 their pages and frames to the request's images; then fill in :attr:`ImageRef.prepared` for
 every image (data URIs resized/re-encoded as needed; http(s) URLs left alone unless
-``fetch_urls``), then check the request size.
+``fetch_urls``), with the sizes read or computed on the way (:attr:`ImageRef.original`,
+:attr:`ImageRef.sent`: nothing reads a header again to report them), then check the request
+size.
 
 What happens to one image:
 
@@ -21,6 +23,9 @@ What happens to one image:
   re-encoded the same way, resized or not.
 - Animated images (GIF, APNG, WebP) that need re-encoding keep their first frame only; those
   within the limits are sent unchanged, and the server decides which frames it reads.
+- The limits are the block's: ``detail="low"`` or ``"high"`` on an image block sizes it by
+  :meth:`ImageSettings.for_detail` (the same image at two details is prepared, and cached,
+  twice).
 
 Every problem is an :class:`~langchain_hf_vlm.errors.InvalidContentError` naming the message
 and content block of the image and its position in the request ("message 0, content block 1:
@@ -49,7 +54,13 @@ from langchain_hf_vlm._media.expand import (
     expand_media,
 )
 from langchain_hf_vlm._media.headers import ImageHeader, data_uri_header, read_image_header
-from langchain_hf_vlm._media.refs import ImageProblem, ImageRef, json_size, megabytes
+from langchain_hf_vlm._media.refs import (
+    ImageProblem,
+    ImageRef,
+    PreparedImage,
+    json_size,
+    megabytes,
+)
 from langchain_hf_vlm._media.settings import ImageSettings, fits
 from langchain_hf_vlm.errors import InvalidContentError
 
@@ -78,8 +89,10 @@ class _Job:
     """One image of the request while it is being prepared."""
 
     ref: ImageRef
+    settings: ImageSettings
+    """The limits of this image (its block's ``detail``)."""
     fetched: bytes | None = None
-    prepared: str | None = None
+    prepared: PreparedImage | None = None
     _head: ImageHeader | None = field(default=None, init=False, repr=False)
     _head_read: bool = field(default=False, init=False, repr=False)
 
@@ -94,13 +107,11 @@ class _Job:
             self._head_read = True
         return self._head
 
-    def original_size(self) -> tuple[int, int] | None:
-        """The stored size of the image as given (None: not read, e.g. a URL sent as is)."""
-        if self.fetched is not None:
-            header = read_image_header(self.fetched)
-        else:
-            header = self.head() if self.inline else None
-        return None if header is None else (header.width, header.height)
+    def key(self, base: str) -> str:
+        """The cache key of this image: ``base`` (its URL or hash), and its detail where that
+        sizes it."""
+        detail = self.ref.detail
+        return f"{base} detail={detail}" if detail in ("low", "high") else base
 
 
 class ImagePipeline:
@@ -112,6 +123,7 @@ class ImagePipeline:
         self.stats = PipelineStats()
         self._lock = threading.Lock()
         self._cache = PreparedCache(settings.cache_bytes)
+        self._by_detail = {detail: settings.for_detail(detail) for detail in ("low", "high")}
 
     def prepare(self, wire: WireMessages) -> None:
         """Prepare every image of ``wire`` (sync path)."""
@@ -174,16 +186,21 @@ class ImagePipeline:
             )
 
     def data_uri(self, data: bytes) -> str:
-        """The data URI to send for one image's bytes: as they are when they fit the limits,
-        resized or re-encoded otherwise (not cached).
+        """The data URI to send for one image's bytes at the model's limits (not cached)."""
+        return self.from_bytes(data, self.settings).url
+
+    def from_bytes(self, data: bytes, settings: ImageSettings) -> PreparedImage:
+        """The data URI to send for one image's bytes, with its sizes: the bytes as they are
+        when they fit ``settings``, resized or re-encoded otherwise (not cached).
 
         Raises:
             ImageProblem: The image cannot be sent.
         """
         header = read_image_header(data)
-        if header is not None and fits(header, self.settings):
-            return _data_uri(header.mime_type, data)
-        return self._reencoded(data, header)
+        if header is not None and fits(header, settings):
+            size = (header.width, header.height)
+            return PreparedImage(_data_uri(header.mime_type, data), size, size)
+        return self._reencoded(data, header, settings)
 
     # ---- the steps shared by both paths
 
@@ -214,18 +231,19 @@ class ImagePipeline:
     def _jobs(self, images: Sequence[ImageRef]) -> list[_Job]:
         """One job per image, in request order: where a slot that expands into images (a
         document's pages, a video's frames) would add those."""
-        jobs = [_Job(ref) for ref in images]
+        by_detail = self._by_detail
+        jobs = [_Job(ref, by_detail.get(ref.detail, self.settings)) for ref in images]
         if self.settings.fetch_urls:
             for job in jobs:
                 if not job.inline:
-                    job.prepared = self._cached(job.ref.url)
+                    job.prepared = self._cached(job.key(job.ref.url))
         return jobs
 
     def _needs_work(self, job: _Job) -> bool:
         """Whether preparing ``job`` may decode or re-encode it (judged from its header)."""
         if job.prepared is not None or not job.inline:
             return job.fetched is not None
-        return not fits(job.head(), self.settings)
+        return not fits(job.head(), job.settings)
 
     def _to_fetch(self, jobs: list[_Job]) -> dict[str, list[_Job]]:
         """Distinct URLs still to download, each with the images that show it."""
@@ -246,47 +264,53 @@ class ImagePipeline:
 
     def _finish(self, wire: WireMessages, jobs: list[_Job]) -> None:
         for job in jobs:
-            if job.prepared is None:
+            prepared = job.prepared
+            if prepared is None:
                 with job.ref.naming_errors():
-                    job.prepared = self._prepared_url(job)
-            job.ref.prepared = job.prepared
-            job.ref.original = job.original_size()
+                    prepared = job.prepared = self._prepared(job)
+            ref = job.ref
+            ref.prepared, ref.original, ref.sent = prepared.url, prepared.original, prepared.sent
         self._check_request_size(wire)
 
-    def _prepared_url(self, job: _Job) -> str:
+    def _prepared(self, job: _Job) -> PreparedImage:
         url = job.ref.url
         if job.fetched is not None:
-            fetched = self.data_uri(job.fetched)
-            self._cache.put(url, fetched)
+            fetched = self.from_bytes(job.fetched, job.settings)
+            self._cache.put(job.key(url), fetched)
             return fetched
         if not job.inline:
-            return url
+            return PreparedImage(url, None, None)
         start = url.index(",") + 1
         header, data = job.head(), None
         if header is None:  # not in the first bytes (or unreadable): all of them decide
             data = _decode(url[start:])
             header = read_image_header(data)
-        if fits(header, self.settings):
-            return url
+        if header is not None and fits(header, job.settings):
+            size = (header.width, header.height)
+            return PreparedImage(url, size, size)
         encoded = url.encode()
-        key = "sha256:" + hashlib.sha256(encoded).hexdigest()
+        key = job.key("sha256:" + hashlib.sha256(encoded).hexdigest())
         cached = self._cached(key)
         if cached is not None:
             return cached
         if data is None:
             data = _decode(memoryview(encoded)[start:])
-        prepared = self._reencoded(data, header)
+        prepared = self._reencoded(data, header, job.settings)
         self._cache.put(key, prepared)
         return prepared
 
-    def _reencoded(self, data: bytes, header: ImageHeader | None) -> str:
-        mime, encoded = reencode(data, header, self.settings)
+    def _reencoded(
+        self, data: bytes, header: ImageHeader | None, settings: ImageSettings
+    ) -> PreparedImage:
+        mime, encoded = reencode(data, header, settings)
         with self._lock:
             self.stats.decoded += 1
-        return _data_uri(mime, encoded)
+        # The decode took milliseconds; the new file's header, microseconds.
+        sent = _size(read_image_header(encoded))
+        return PreparedImage(_data_uri(mime, encoded), _size(header), sent)
 
-    def _cached(self, key: str) -> str | None:
-        prepared = self._cache.get(key)
+    def _cached(self, key: str) -> PreparedImage | None:
+        prepared = self._cache.get_image(key)
         if prepared is not None:
             with self._lock:
                 self.stats.cache_hits += 1
@@ -336,6 +360,10 @@ def _decode(payload: str | memoryview) -> bytes:
         return binascii.a2b_base64(payload)
     except (binascii.Error, ValueError) as exc:
         raise ImageProblem(f"invalid base64 data ({exc})") from None
+
+
+def _size(header: ImageHeader | None) -> tuple[int, int] | None:
+    return None if header is None else (header.width, header.height)
 
 
 def _data_uri(mime: str, data: bytes) -> str:

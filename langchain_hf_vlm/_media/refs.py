@@ -60,6 +60,8 @@ class ImageRef(Slot):
             ``url`` as it is).
         original: The image's stored width and height, once the pipeline has read them (None:
             not known, e.g. a URL the server fetches).
+        sent: The width and height of the image sent, recorded by the pipeline where it
+            computes them (None: not known, e.g. a URL the server fetches).
     """
 
     message_index: int
@@ -69,6 +71,7 @@ class ImageRef(Slot):
     detail: Any = None
     prepared: str | None = field(default=None, repr=False)
     original: tuple[int, int] | None = field(default=None, repr=False)
+    sent: tuple[int, int] | None = field(default=None, repr=False)
 
     @property
     def sent_url(self) -> str:
@@ -106,6 +109,16 @@ class ImageRef(Slot):
             yield
         except ImageProblem as problem:
             raise self.error(problem) from problem.__cause__
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedImage:
+    """What the image pipeline makes of one image, and keeps in its cache: the URL or data URI
+    to send, and the sizes it read or computed on the way (None: not known)."""
+
+    url: str
+    original: tuple[int, int] | None
+    sent: tuple[int, int] | None
 
 
 # ---- writing JSON that holds slots

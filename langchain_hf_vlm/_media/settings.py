@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from langchain_hf_vlm._media.headers import ImageHeader
@@ -27,6 +28,20 @@ DEFAULT_FETCH_TIMEOUT = 10.0
 DEFAULT_FETCH_MAX_BYTES = 20_000_000
 """Download cap for ``fetch_urls``: above the 4-15 MB of a full-resolution camera JPEG."""
 DEFAULT_CACHE_BYTES = 64_000_000
+
+Detail = Literal["low", "high", "auto"]
+DETAILS: tuple[Detail, ...] = ("low", "high", "auto")
+"""OpenAI's ``detail`` hint on an image block, which sizes that image (``low``, ``high``) or
+leaves it to the model's limits (``auto``, or no hint)."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The pixel budget of one image: at most ``max_pixels`` pixels and ``max_side`` a side
+    (None: no limit)."""
+
+    max_pixels: int | None
+    max_side: int | None
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,8 @@ class ImageSettings:
         grid: The model's patch grid in pixels (Qwen2.5-VL: 28, Qwen3-VL: 32), where it has
             one: a downscaled image lands on it, each side a multiple, so the size sent is
             the size the model's processor keeps (None: no grid).
+        low: The budget of an image block with ``detail="low"`` (None: the model's).
+        high: The budget of an image block with ``detail="high"`` (None: the model's).
     """
 
     max_pixels: int | None = DEFAULT_MAX_PIXELS
@@ -66,6 +83,14 @@ class ImageSettings:
     jpeg_quality: int = DEFAULT_JPEG_QUALITY
     cache_bytes: int = DEFAULT_CACHE_BYTES
     grid: int | None = None
+    low: Budget | None = None
+    high: Budget | None = None
+
+    def for_detail(self, detail: str | None) -> ImageSettings:
+        """The settings that size an image block with this ``detail`` (the model's own for
+        ``auto`` or none)."""
+        budget = self.low if detail == "low" else self.high if detail == "high" else None
+        return self if budget is None else _with_budget(self, budget)
 
     def __post_init__(self) -> None:
         for name in ("max_pixels", "max_side", "max_request_bytes"):
@@ -79,6 +104,13 @@ class ImageSettings:
             raise ValueError(f"jpeg_quality must be between 1 and 95, got {self.jpeg_quality}")
         if self.cache_bytes < 0:
             raise ValueError(f"cache_bytes must be >= 0, got {self.cache_bytes}")
+
+
+@functools.lru_cache(maxsize=64)  # a few models per process, two budgets each
+def _with_budget(settings: ImageSettings, budget: Budget) -> ImageSettings:
+    return replace(
+        settings, max_pixels=budget.max_pixels, max_side=budget.max_side, low=None, high=None
+    )
 
 
 def target_size(width: int, height: int, settings: ImageSettings) -> tuple[int, int]:

@@ -45,11 +45,14 @@ def test_the_convention_can_be_given_and_must_be_known() -> None:
 
 
 def test_geometry_follows_message_order_and_exif_rotation() -> None:
-    later = ImageRef(message_index=2, block_index=0, number=1, url=_data_uri(10, 20))
+    later = ImageRef(
+        message_index=2, block_index=0, number=1, url=_data_uri(10, 20), original=(10, 20)
+    )
+    later.sent = (10, 20)
     rotated = ImageRef(
         message_index=0, block_index=3, number=2, url=_data_uri(8, 6), original=(4000, 3000)
     )
-    rotated.prepared = _data_uri(970, 1293)  # re-encoding applied an EXIF rotation
+    rotated.sent = (970, 1293)  # re-encoding applied an EXIF rotation
     assert image_geometry([later, rotated]) == [
         {"original": [3000, 4000], "sent": [970, 1293], "message": 0, "block": 3},
         {"original": [10, 20], "sent": [10, 20], "message": 2, "block": 0},

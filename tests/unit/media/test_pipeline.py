@@ -269,6 +269,20 @@ def test_second_turn_does_no_decoding() -> None:
     pipeline.prepare(second)
     assert (pipeline.stats.decoded, pipeline.stats.cache_hits) == (1, 1)
     assert sent_urls(first) == sent_urls(second)
+    # the cached entry carries the sizes: the second turn reports them without a decode
+    assert [(ref.original, ref.sent) for ref in second.images] == [((640, 480), (64, 48))]
+    assert [(ref.original, ref.sent) for ref in first.images] == [((640, 480), (64, 48))]
+
+
+def test_sizes_are_recorded_as_the_pipeline_computes_them() -> None:
+    pipeline = ImagePipeline(SMALL)
+    wire = wire_for(image_block(png((40, 30))), image_block(encode(photo((300, 100)), "JPEG")))
+    pipeline.prepare(wire)
+    assert [(ref.original, ref.sent) for ref in wire.images] == [
+        ((40, 30), (40, 30)),  # sent as given
+        ((300, 100), (64, 21)),  # downscaled: the size of the file sent
+    ]
+    assert [open_uri(url).size for url in sent_urls(wire)] == [(40, 30), (64, 21)]
 
 
 def test_images_within_the_limits_are_neither_decoded_nor_cached() -> None:
