@@ -46,6 +46,11 @@ class Grid:
         w, h = self.fit(width, height)
         return (w // self.block) * (h // self.block) + self.extra
 
+    @property
+    def largest(self) -> int:
+        """The most pixels of an image the processor keeps (its budget)."""
+        return self.max_pixels
+
 
 @dataclass(frozen=True, kw_only=True)
 class Fixed:
@@ -58,6 +63,11 @@ class Fixed:
 
     def tokens(self, width: int, height: int) -> int:
         return self.count
+
+    @property
+    def largest(self) -> None:
+        """Not known here: the processor resizes every image to one square."""
+        return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +92,11 @@ class Tiles:
                 down -= 1
         tiles = across * down
         return (tiles + (tiles > 1)) * self.per_tile + self.extra
+
+    @property
+    def largest(self) -> int:
+        """The most pixels of an image the processor keeps: all its tiles."""
+        return self.tile * self.tile * self.max_tiles
 
 
 ImageTokens = Grid | Fixed | Tiles

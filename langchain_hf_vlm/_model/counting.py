@@ -24,7 +24,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from langchain_hf_vlm._families.table import Family, family_for
+from langchain_hf_vlm._families.table import Family
 from langchain_hf_vlm._families.tokens import MESSAGE_OVERHEAD, REPLY_PRIMING, text_tokens
 from langchain_hf_vlm._media.expand import MediaRef
 from langchain_hf_vlm._media.headers import data_uri_header
@@ -37,7 +37,7 @@ from langchain_hf_vlm._request.messages import to_wire_messages
 class TokenCounter:
     """Counts for one model: its family, image settings and limits, and the user's tokenizer."""
 
-    model: str
+    family: Family
     images: ImageSettings
     token_ids: Callable[[str], list[int]] | None
     video_max_frames: int
@@ -52,7 +52,7 @@ class TokenCounter:
     def messages(self, messages: Sequence[BaseMessage], tools: Sequence[Any] | None) -> int:
         """Tokens of a request holding ``messages`` (and ``tools``), the reply's opening
         included."""
-        family = family_for(self.model)
+        family = self.family
         wire = to_wire_messages(messages)
         total = REPLY_PRIMING
         for message in wire.messages:
@@ -89,7 +89,8 @@ class TokenCounter:
 
 
 def image_tokens(family: Family, ref: ImageRef, settings: ImageSettings) -> int:
-    """Tokens of one image at the size it will be sent."""
+    """Tokens of one image at the size it will be sent (its block's ``detail`` included)."""
+    settings = settings.for_detail(ref.detail)
     header = data_uri_header(ref.url) if ref.url.startswith("data:") else None
     if header is None:
         return _largest_image_tokens(family, settings)

@@ -34,6 +34,7 @@ from langchain_hf_vlm._media.mime import (
     without_whitespace,
 )
 from langchain_hf_vlm._media.refs import ImageRef, Slot, WireMessage, WirePart
+from langchain_hf_vlm._media.settings import DETAILS
 from langchain_hf_vlm._media.sources import read_media_block
 from langchain_hf_vlm._media.uris import check_http_url, parse_data_uri
 from langchain_hf_vlm._request.reasoning import ReasoningBack
@@ -223,7 +224,7 @@ def _image_url(block: Mapping[str, Any]) -> tuple[str | None, str | None]:
         if isinstance(value, str):
             return _checked_url(value), None
         if isinstance(value, Mapping):
-            return _checked_url(value.get("url")), value.get("detail")
+            return _checked_url(value.get("url")), _checked_detail(value.get("detail"))
         raise ValueError("an image_url block needs 'image_url' as a string or {'url': ...}")
     if kind == "image":
         return _image_block_url(block), _detail(block)
@@ -236,11 +237,20 @@ def _image_url(block: Mapping[str, Any]) -> tuple[str | None, str | None]:
 
 
 def _detail(block: Mapping[str, Any]) -> str | None:
+    """A v1 image block's ``detail``: in its ``extras`` (where langchain-core keeps keys of
+    its own), or beside its other keys."""
     extras = block.get("extras")
-    if isinstance(extras, Mapping) and isinstance(extras.get("detail"), str):
-        return str(extras["detail"])
-    detail = block.get("detail")
-    return detail if isinstance(detail, str) else None
+    if isinstance(extras, Mapping) and "detail" in extras:
+        return _checked_detail(extras["detail"])
+    return _checked_detail(block.get("detail"))
+
+
+def _checked_detail(detail: Any) -> str | None:
+    """OpenAI's ``detail`` hint as given: it sizes the image, so a value that means nothing is
+    refused rather than sent as if it were ``auto``."""
+    if detail is None or (isinstance(detail, str) and detail in DETAILS):
+        return detail
+    raise ValueError(f"an image's detail must be 'low', 'high' or 'auto', got {detail!r}")
 
 
 def _image_block_url(block: Mapping[str, Any]) -> str:

@@ -10,6 +10,7 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from langchain_hf_vlm import ChatHuggingFaceVLM
+from langchain_hf_vlm._media.headers import read_image_header
 from langchain_hf_vlm.images import box_to_original
 from tests.servers.chat_server import ChatServer
 from tests.support.loopback import make_model, run_in_new_loop
@@ -73,3 +74,25 @@ def test_a_box_maps_back_to_the_original_image(vllm: ChatServer) -> None:
 
 def test_an_answer_without_images_has_no_entry(vllm: ChatServer) -> None:
     assert "images" not in make_model(vllm).invoke("hi").response_metadata
+
+
+@pytest.mark.parametrize(
+    ("detail", "size"),
+    [
+        ("low", [18 * 28, 13 * 28]),  # one 512 px view, on Qwen2.5-VL's 28 px grid
+        ("auto", [46 * 28, 34 * 28]),  # the model's image_max_pixels
+        (None, [46 * 28, 34 * 28]),
+        ("high", [2400, 1800]),  # within the family's 12.8 M px: sent as it is
+    ],
+)
+def test_detail_sizes_the_image_the_server_receives(
+    vllm: ChatServer, detail: str | None, size: list[int]
+) -> None:
+    model = make_model(vllm, model="Qwen/Qwen2.5-VL-7B-Instruct")
+    image_url = {"url": "data:image/png;base64," + _png(2400, 1800)["base64"], "detail": detail}
+    answer = model.invoke([HumanMessage(content=[{"type": "image_url", "image_url": image_url}])])
+    part = vllm.requests[-1].json["messages"][0]["content"][0]["image_url"]
+    header = read_image_header(base64.b64decode(part["url"].partition(",")[2]))
+    assert header is not None and [header.width, header.height] == size
+    assert part.get("detail") == detail  # the hint still goes to the server
+    assert answer.response_metadata["images"][0]["sent"] == size

@@ -16,7 +16,7 @@ from PIL import GifImagePlugin, Image, ImageChops, ImageOps
 from langchain_hf_vlm import InvalidContentError, image_block
 from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._media.refs import json_bytes
-from langchain_hf_vlm._media.settings import ImageSettings
+from langchain_hf_vlm._media.settings import Budget, ImageSettings
 from langchain_hf_vlm._request.messages import to_wire_messages
 from tests.support.images import (
     SMALL,
@@ -285,6 +285,30 @@ def test_sizes_are_recorded_as_the_pipeline_computes_them() -> None:
     assert [open_uri(url).size for url in sent_urls(wire)] == [(40, 30), (64, 21)]
 
 
+def test_the_same_image_at_two_details_is_two_cache_entries() -> None:
+    settings = ImageSettings(max_side=64, max_pixels=None, low=Budget(max_pixels=None, max_side=32))
+    pipeline = ImagePipeline(settings)
+    data = b64(encode(photo((640, 480)), "JPEG"))
+
+    def block(detail: str | None) -> dict[str, object]:
+        url = f"data:image/jpeg;base64,{data}"
+        return {"type": "image_url", "image_url": {"url": url, "detail": detail}}
+
+    first = wire_for(block("low"), block(None), block("auto"))
+    pipeline.prepare(first)
+    assert [ref.sent for ref in first.images] == [(32, 24), (64, 48), (64, 48)]
+    assert (pipeline.stats.decoded, pipeline.stats.cache_hits) == (2, 1)  # auto is the default
+    second = wire_for(block("auto"), block("low"))
+    pipeline.prepare(second)
+    assert (pipeline.stats.decoded, pipeline.stats.cache_hits) == (2, 3)
+    assert [ref.sent for ref in second.images] == [(64, 48), (32, 24)]
+    # the hint is still sent as given
+    assert [part["image_url"].get("detail") for part in sent(second)[0]["content"][1:]] == [
+        "auto",
+        "low",
+    ]
+
+
 def test_images_within_the_limits_are_neither_decoded_nor_cached() -> None:
     pipeline = ImagePipeline(SMALL)
     for _ in range(2):
@@ -372,7 +396,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langchain_hf_vlm import image_block
 from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._media.refs import json_bytes
-from langchain_hf_vlm._media.settings import ImageSettings
+from langchain_hf_vlm._media.settings import Budget, ImageSettings
 from langchain_hf_vlm._request.messages import to_wire_messages
 small = {png((4, 3))!r}
 wire = to_wire_messages([HumanMessage(content=[image_block(small)])])

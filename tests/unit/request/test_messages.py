@@ -310,6 +310,21 @@ BAD_BLOCKS = [
         {"type": "image_url", "image_url": 42}, "needs 'image_url' as a string", id="image-url-int"
     ),
     pytest.param({"type": "text", "text": None}, "needs a string 'text'", id="text-not-string"),
+    pytest.param(
+        {"type": "image_url", "image_url": {"url": URL, "detail": "medium"}},
+        "detail must be 'low', 'high' or 'auto', got 'medium'",
+        id="detail-unknown",
+    ),
+    pytest.param(
+        {"type": "image", "url": URL, "extras": {"detail": "LOW"}},
+        "detail must be 'low', 'high' or 'auto', got 'LOW'",
+        id="detail-v1-extras-case",
+    ),
+    pytest.param(
+        {"type": "image", "url": URL, "detail": 1},
+        "detail must be 'low', 'high' or 'auto', got 1",
+        id="detail-v1-not-a-string",
+    ),
     pytest.param({"type": "foo", "x": 1}, "unsupported content block type 'foo'", id="unknown"),
     pytest.param({"text": "no type"}, "unsupported content block type None", id="no-type"),
 ]
