@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from langchain_core.language_models import ModelProfile
 
-from langchain_hf_vlm._families.table import family_for
+from langchain_hf_vlm._families.table import Family
 from langchain_hf_vlm._servers.dialects import Dialect
 
 PACKAGE_PROFILE = ModelProfile(
@@ -28,9 +28,8 @@ PACKAGE_PROFILE = ModelProfile(
 )
 
 
-def profile_for(model: str, dialect: Dialect) -> ModelProfile:
-    """The profile of ``model`` served by a server of ``dialect``."""
-    family = family_for(model)
+def profile_for(family: Family, model: str, dialect: Dialect) -> ModelProfile:
+    """The profile of ``model``, of ``family``, served by a server of ``dialect``."""
     profile = PACKAGE_PROFILE.copy()
     if family.max_input_tokens is not None:
         profile["max_input_tokens"] = family.max_input_tokens

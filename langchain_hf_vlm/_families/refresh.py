@@ -2,7 +2,8 @@
 itself is :func:`langchain_hf_vlm._servers.probes.get_json`'s (the only I/O of a refresh).
 
 - vLLM: ``GET /v1/models`` lists each served model with ``max_model_len``, the context it
-  enforces (``--max-model-len``).
+  enforces (``--max-model-len``), and ``root``, the path or repository it loaded (which names
+  the family of a model served as ``--served-model-name``: :func:`served_root`).
 - TGI and Inference Endpoints: ``GET /info`` has ``max_input_tokens``.
 - The router: ``GET /v1/models/<id>`` lists the providers serving the model, each with its
   ``context_length`` and whether it supports tools and structured output; with a provider
@@ -53,12 +54,26 @@ def refreshed(
     return cast(ModelProfile, {**profile, **updates})
 
 
+def served_root(endpoint: Endpoint, model: str, answer: Any) -> str | None:
+    """The path or repository a vLLM server loaded for ``model`` (its card's ``root``), from
+    the answer of :func:`route`; None for other servers or where it does not say."""
+    if endpoint.dialect.name != "vllm":
+        return None
+    root = (_vllm_card(answer, model) or {}).get("root")
+    return root if isinstance(root, str) and root else None
+
+
 def _vllm(answer: Any, model: str) -> dict[str, Any]:
+    card = _vllm_card(answer, model)
+    return {} if card is None else _positive(max_input_tokens=card.get("max_model_len"))
+
+
+def _vllm_card(answer: Any, model: str) -> dict[str, Any] | None:
     data = answer.get("data") if isinstance(answer, dict) else None
     for card in data if isinstance(data, list) else ():
         if isinstance(card, dict) and card.get("id") == model:
-            return _positive(max_input_tokens=card.get("max_model_len"))
-    return {}
+            return card
+    return None
 
 
 def _router(answer: Any, provider: str | None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ server may serve less, which ``ChatHuggingFaceVLM.refresh_profile()`` reads from
 
 from __future__ import annotations
 
+import difflib
 import functools
 from dataclasses import dataclass
 from typing import Literal
@@ -58,6 +59,11 @@ class Family:
         if self.own_formula and isinstance(self.image_tokens, Grid):
             return self.image_tokens.block
         return None
+
+    @property
+    def largest_image(self) -> int | None:
+        """The most pixels of an image the family's processor keeps (None: not known)."""
+        return self.image_tokens.largest if self.own_formula else None
 
     def reasons(self, model: str) -> bool:
         """Whether ``model``, of this family, writes reasoning before its answer."""
@@ -217,3 +223,27 @@ def family_for(model: str) -> Family:
         if any(pattern in name for pattern in family.patterns):
             return family
     return DEFAULT
+
+
+BY_NAME: dict[str, Family] = {family.name: family for family in (*FAMILIES, DEFAULT)}
+"""Every family by its name, ``default`` included (``model_family=``)."""
+
+
+def checked_family_name(name: str) -> str:
+    """``name`` as a family of the table (case ignored); raises ValueError, with the closest
+    name and the list, for any other."""
+    key = name.strip().lower()
+    if key in BY_NAME:
+        return key
+    close = difflib.get_close_matches(key, list(BY_NAME), n=1, cutoff=0.6)
+    meant = f"did you mean {close[0]!r}? " if close else ""
+    raise ValueError(
+        f"model_family={name!r} is not a family the package knows; {meant}"
+        f"the families: {', '.join(BY_NAME)} (docs/models.md)"
+    )
+
+
+def resolve_family(model: str, named: str | None) -> Family:
+    """The family named (``model_family=``, or found by ``refresh_profile()``), else
+    ``model``'s by its id."""
+    return BY_NAME[named] if named is not None else family_for(model)

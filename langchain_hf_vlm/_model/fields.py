@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel, LangSmithParams
-from pydantic import ConfigDict, Field, SecretStr, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
 from langchain_hf_vlm._answers.reasoning import ThinkTags
-from langchain_hf_vlm._families.table import family_for
+from langchain_hf_vlm._families.detail import detail_budgets
+from langchain_hf_vlm._families.table import Family, checked_family_name, resolve_family
 from langchain_hf_vlm._http import httpx
 from langchain_hf_vlm._media import pdf, video
 from langchain_hf_vlm._media import settings as media
@@ -50,6 +51,12 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
     """Inference provider for the router: None or "auto" lets the router choose; "fastest",
     "cheapest" and "preferred" (your order in the Hub settings) are policies. A name the
     installed huggingface_hub does not know is sent with a warning (the router may know it)."""
+    model_family: str | None = None
+    """The model's family, a name of the table in docs/models.md (``"qwen2.5-vl"``,
+    ``"gemma-3"``...), for a checkpoint served under a name that does not say it (vLLM's
+    ``--served-model-name``, a local path, TGI's ``tgi``): its profile, token counts, rules
+    and image grid. None: found from ``model`` (and, after ``refresh_profile()`` on vLLM, from
+    the path the server loaded)."""
     base_url: str | None = None
     """A TGI, vLLM or other OpenAI-compatible server, with or without ``/v1``."""
     backend: Backend = "auto"
@@ -112,6 +119,12 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
     ``chat_template_kwargs={"enable_thinking": ..., "thinking": ...}`` (Qwen3 and GLM
     templates read the first, DeepSeek-V3.1 and others the second); the router gets
     ``reasoning_effort="none"`` for off. None: not sent. See docs/reasoning.md."""
+    adapt_to_model: bool = False
+    """Adapt a request to a rule of the model's family where that is safe, instead of
+    refusing it: for Gemma (turns must alternate user/assistant), consecutive messages of one
+    role are merged into one turn (contents in order, text and images kept; two texts that
+    meet are joined by a blank line). Where no adaptation is safe (a second image for Llama
+    3.2 Vision), the error stays. Off: such a request is refused before sending."""
     reasoning_in_history: ReasoningInHistory = "tool_turns"
     """Which assistant messages of the history carry their reasoning back to the server (as
     ``reasoning_content``, which GLM, Kimi and Qwen3 templates read and DeepSeek, Kimi and GLM
@@ -188,10 +201,18 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
 
+    _served_family: str | None = PrivateAttr(default=None)
+    """The family ``refresh_profile()`` found from the path vLLM loaded (None: none)."""
+
     @model_validator(mode="before")
     @classmethod
     def _known_arguments(cls, values: Any) -> Any:
         return with_field_names(cls.model_fields, values)
+
+    @field_validator("model_family")
+    @classmethod
+    def _known_family(cls, value: str | None) -> str | None:
+        return None if value is None else checked_family_name(value)
 
     # ---- LangChain conventions, and pickling (the configuration travels, not the live parts)
 
@@ -236,11 +257,19 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
 
     # ---- the values made from the fields, which the layers below take instead of the model
 
+    def _family(self) -> Family:
+        """The model's family: ``model_family``, or the one the server named, or by id."""
+        fields = self.__dict__
+        named = fields["model_family"] or (self.__pydantic_private__ or {}).get("_served_family")
+        return resolve_family(fields["model"], named)
+
     def _request_settings(self) -> _request.RequestSettings:
         """What every request says, as the fields are now (a few µs per call)."""
         fields = self.__dict__  # pydantic keeps field values here: plain reads
         return _request.RequestSettings(
             model=fields["model"],
+            family=self._family(),
+            adapt_to_model=fields["adapt_to_model"],
             provider=fields["provider"],
             parameters={name: fields[name] for name in SAMPLING_PARAMETERS},
             extra_body=fields["extra_body"],
@@ -260,6 +289,8 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
 
     def _image_settings(self, endpoint: Endpoint) -> media.ImageSettings:
         """How the model's images are prepared (the request size guard included)."""
+        family = self._family()
+        low, high = detail_budgets(family, self.image_max_pixels, self.image_max_side)
         return media.ImageSettings(
             max_pixels=self.image_max_pixels,
             max_side=self.image_max_side,
@@ -271,7 +302,9 @@ class ChatHuggingFaceVLMFields(BaseChatModel):
             max_input_pixels=self.image_max_input_pixels,
             jpeg_quality=self.image_jpeg_quality,
             cache_bytes=self.image_cache_bytes,
-            grid=family_for(self.model).grid,
+            grid=family.grid,
+            low=low,
+            high=high,
         )
 
     def _media_limits(self) -> MediaLimits:

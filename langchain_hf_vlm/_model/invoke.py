@@ -19,13 +19,15 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 from langchain_hf_vlm._answers.answer import chat_result
 from langchain_hf_vlm._answers.stream import provider_header
-from langchain_hf_vlm._families.rules import check_request
+from langchain_hf_vlm._families.rules import adapts, check_request, merge_runs
+from langchain_hf_vlm._media.expand import WireMessages
 from langchain_hf_vlm._media.pipeline import ImagePipeline
 from langchain_hf_vlm._request.messages import to_wire_messages
 from langchain_hf_vlm._request.prepare import (
     ModelRequest,
     RequestSettings,
     build_request,
+    call_family,
     needs_dialect,
     probe_headers,
     reasoning_back,
@@ -66,7 +68,7 @@ def prepare(
     reasoning = reasoning_settings(parts.settings, kwargs)
     wire = to_wire_messages(messages, reasoning_back(parts.endpoint, reasoning))
     parts.images.prepare(wire)
-    check_request(kwargs.get("model") or parts.settings.model, messages, wire.images)
+    _keep_rules(parts.settings, messages, wire, kwargs)
     endpoint = parts.endpoint
     if needs_dialect(endpoint, kwargs):
         endpoint = identify(parts.sender, endpoint, probe_headers(parts.settings, endpoint))
@@ -88,7 +90,7 @@ async def aprepare(
     reasoning = reasoning_settings(parts.settings, kwargs)
     wire = to_wire_messages(messages, reasoning_back(parts.endpoint, reasoning))
     await parts.images.aprepare(wire)
-    check_request(kwargs.get("model") or parts.settings.model, messages, wire.images)
+    _keep_rules(parts.settings, messages, wire, kwargs)
     endpoint = parts.endpoint
     if needs_dialect(endpoint, kwargs):
         headers = probe_headers(parts.settings, endpoint)
@@ -97,6 +99,21 @@ async def aprepare(
         parts.settings, endpoint, wire, stop, kwargs, stream=stream, reasoning=reasoning
     )
     return Prepared(request, endpoint)
+
+
+def _keep_rules(
+    settings: RequestSettings,
+    messages: list[BaseMessage],
+    wire: WireMessages,
+    kwargs: Mapping[str, Any],
+) -> None:
+    """Refuse a request that breaks a rule of the model's family, or adapt it where that is
+    safe and asked for (``adapt_to_model``)."""
+    family = call_family(settings, kwargs)
+    adapt = settings.adapt_to_model
+    check_request(family, kwargs.get("model") or settings.model, messages, wire.images, adapt=adapt)
+    if adapt and adapts(family):
+        merge_runs(wire)
 
 
 def result(request: ModelRequest, answer: Answer) -> ChatResult:

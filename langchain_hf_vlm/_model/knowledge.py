@@ -15,6 +15,7 @@ from pydantic import PrivateAttr
 
 from langchain_hf_vlm._families import refresh
 from langchain_hf_vlm._families.profiles import profile_for
+from langchain_hf_vlm._families.table import DEFAULT, family_for
 from langchain_hf_vlm._model import counting
 from langchain_hf_vlm._model.live import LiveParts
 from langchain_hf_vlm._request import prepare as _request
@@ -32,7 +33,7 @@ class ModelKnowledge(LiveParts):
         # Runs while the model is validated, before its endpoint is kept: resolved here again
         # (pure, and once per model).
         endpoint = resolve_endpoint(self.base_url, self.backend, self.wait_for_scale_up)
-        return profile_for(self.model, endpoint.dialect)
+        return profile_for(self._family(), self.model, endpoint.dialect)
 
     def get_num_tokens(self, text: str) -> int:
         """Tokens of ``text``: by ``custom_get_token_ids`` if set, otherwise estimated (a token
@@ -53,6 +54,10 @@ class ModelKnowledge(LiveParts):
         context, tools and structured output of the chosen provider (of every live one under a
         policy). A server that says nothing (``transformers serve``) leaves it as it is. One
         GET per model: later calls return the profile read, unless ``force``.
+
+        On vLLM, a model whose name matches no family (``--served-model-name``) gets the
+        family of the path the server loaded (its ``root``), unless ``model_family`` is set:
+        profile, counts, rules and image grid follow it.
 
         Returns:
             The profile, as ``llm.profile`` now holds it.
@@ -77,15 +82,23 @@ class ModelKnowledge(LiveParts):
         return self._refreshed(answer)
 
     def _refreshed(self, answer: object) -> ModelProfile | None:
-        self.profile = refresh.refreshed(
-            self.profile or {}, self._target, self.model, self.provider, answer
-        )
+        profile = self.profile or {}
+        root = refresh.served_root(self._target, self.model, answer)
+        if root is not None and self.model_family is None and self._family() is DEFAULT:
+            served = family_for(root)
+            if served is not DEFAULT:
+                untouched = profile == self._resolve_model_profile()  # not the user's profile=
+                self._served_family = served.name
+                self._images = None  # made again with the family's grid and detail budgets
+                if untouched:
+                    profile = self._resolve_model_profile() or {}
+        self.profile = refresh.refreshed(profile, self._target, self.model, self.provider, answer)
         self._profile_refreshed = True
         return self.profile
 
     def _counter(self) -> counting.TokenCounter:
         return counting.TokenCounter(
-            model=self.model,
+            family=self._family(),
             images=self._pipeline.settings,
             token_ids=self.custom_get_token_ids,
             video_max_frames=self.video_max_frames,

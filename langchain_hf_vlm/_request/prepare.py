@@ -17,6 +17,7 @@ from langchain_core.language_models import LangSmithParams
 
 from langchain_hf_vlm._answers.answer import MODEL_PROVIDER
 from langchain_hf_vlm._answers.reasoning import ThinkTags
+from langchain_hf_vlm._families.table import Family, family_for
 from langchain_hf_vlm._media.expand import WireMessages
 from langchain_hf_vlm._media.geometry import image_geometry
 from langchain_hf_vlm._request.auth import Credentials, request_headers
@@ -53,6 +54,10 @@ class RequestSettings:
     that a field changed on the model, or by ``model_copy``, takes effect at once)."""
 
     model: str
+    family: Family
+    """The model's family (``model_family``, or found from the id)."""
+    adapt_to_model: bool
+    """Adapt a request to the family's rules where that is safe (``adapt_to_model``)."""
     provider: str | None
     parameters: Mapping[str, Any]
     """The sampling parameters (None: not set, never sent)."""
@@ -132,6 +137,15 @@ def _reasoning(*values: Any) -> ReasoningSettings:
 def reasoning_back(endpoint: Endpoint, reasoning: ReasoningSettings) -> ReasoningBack:
     """Which assistant turns carry their reasoning back, on the field the server reads."""
     return ReasoningBack(endpoint.dialect.reasoning_history_field, reasoning.reasoning_in_history)
+
+
+def call_family(settings: RequestSettings, kwargs: Mapping[str, Any]) -> Family:
+    """The family of the model one call names: the model's own, or a per-call ``model=``
+    other than it, found by its id."""
+    override = kwargs.get("model")
+    if not override or override == settings.model:
+        return settings.family
+    return family_for(override)
 
 
 def wire_model(settings: RequestSettings, override: str | None) -> str:

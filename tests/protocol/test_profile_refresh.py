@@ -9,9 +9,10 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import pytest
+from langchain_core.messages import HumanMessage
 from pydantic import SecretStr
 
-from langchain_hf_vlm import ChatHuggingFaceVLM
+from langchain_hf_vlm import ChatHuggingFaceVLM, InvalidContentError
 from tests.support.http_host import serving
 from tests.support.loopback import run_in_new_loop
 
@@ -55,7 +56,14 @@ ANSWERS: dict[str, Any] = {
                 "root": "/models/qwen2.5-vl",
                 "parent": None,
                 "max_model_len": 16384,
-            }
+            },
+            {  # vllm serve /models/Llama-3.2-11B-Vision-Instruct --served-model-name served
+                "id": "served",
+                "object": "model",
+                "root": "/models/Llama-3.2-11B-Vision-Instruct",
+                "max_model_len": 4096,
+            },
+            {"id": "unknown", "object": "model", "root": "/models/my-own", "max_model_len": 512},
         ],
     },
     "/info": {"model_id": MODEL, "version": "3.3.0", "max_input_tokens": 8191},
@@ -140,3 +148,38 @@ def test_a_server_that_says_nothing_leaves_the_profile(server: str) -> None:
     with ChatHuggingFaceVLM(model=MODEL, base_url=server) as llm:
         before = dict(llm.profile or {})
         assert llm.refresh_profile() == before
+
+
+@pytest.mark.parametrize("server", ["vllm"], indirect=True)
+def test_a_served_name_takes_the_family_of_the_path_vllm_loaded(server: str) -> None:
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
+    two_images = [HumanMessage(content=[image, image])]
+    with ChatHuggingFaceVLM(model="served", base_url=server, backend="vllm") as llm:
+        assert llm.profile is not None and "max_input_tokens" not in llm.profile  # not known
+        profile = llm.refresh_profile()
+        assert profile is not None and profile["max_input_tokens"] == 4096
+        # the family of /models/Llama-3.2-11B-Vision-Instruct: one image per request
+        with pytest.raises(InvalidContentError, match=r"served \(llama-3.2-vision\)"):
+            llm.invoke(two_images)
+        assert _Server.paths == ["/v1/models"]  # refused before sending
+    # a root that names no family, or a family given, leaves the family as it is
+    with ChatHuggingFaceVLM(model="unknown", base_url=server, backend="vllm") as llm:
+        profile = llm.refresh_profile()
+        assert profile is not None and profile["max_input_tokens"] == 512
+        assert profile["tool_calling"] is True and llm._pipeline.settings.grid is None
+    named = ChatHuggingFaceVLM(
+        model="served", base_url=server, backend="vllm", model_family="qwen2.5-vl"
+    )
+    with named:
+        named.refresh_profile()
+        assert named._pipeline.settings.grid == 28  # Qwen2.5-VL's, not Llama's
+        assert named.profile is not None and named.profile["max_input_tokens"] == 4096
+
+
+@pytest.mark.parametrize("server", ["vllm"], indirect=True)
+def test_a_served_name_is_read_asynchronously_too(server: str) -> None:
+    llm = ChatHuggingFaceVLM(model="served", base_url=server, backend="vllm")
+    profile = run_in_new_loop(llm, llm.arefresh_profile)
+    assert profile is not None and profile["max_input_tokens"] == 4096
+    assert profile["tool_calling"] is True  # Llama 3.2 Vision's template writes tools
+    assert llm._pipeline.settings.grid is None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from langchain_core.messages import HumanMessage
+from pydantic import ValidationError
 
 from langchain_hf_vlm import image_block
-from langchain_hf_vlm._media.settings import ImageSettings
+from langchain_hf_vlm._media.settings import Budget, ImageSettings
 from langchain_hf_vlm._request.messages import to_wire_messages
 from tests.support.images import (
     encode,
@@ -51,6 +53,9 @@ def test_every_image_setting_is_a_model_field() -> None:
         max_input_pixels=2000,
         jpeg_quality=40,
         cache_bytes=0,
+        # detail="low" within both limits already; "high" as they are (no family maximum known)
+        low=Budget(max_pixels=1000, max_side=50),
+        high=Budget(max_pixels=1000, max_side=50),
     )
 
 
@@ -67,3 +72,11 @@ def test_jpeg_quality_and_cache_fields_take_effect() -> None:
     _prepared_with(high, big)
     assert (low._pipeline.stats.decoded, low._pipeline.stats.cache_hits) == (2, 0)  # no cache
     assert (high._pipeline.stats.decoded, high._pipeline.stats.cache_hits) == (1, 1)
+
+
+def test_an_unknown_family_is_refused_with_the_closest_name() -> None:
+    from langchain_hf_vlm import ChatHuggingFaceVLM
+
+    with pytest.raises(ValidationError, match=r"did you mean 'qwen2.5-vl'\?"):
+        ChatHuggingFaceVLM(model="m", model_family="qwen25-vl")
+    assert ChatHuggingFaceVLM(model="m", model_family="Gemma-3").model_family == "gemma-3"

@@ -226,11 +226,18 @@ def test_gemma_refuses_turns_that_do_not_alternate_before_sending() -> None:
     assert info.value.message_index == 2
     assert "gemma-3-27b-it" in str(info.value)
     ok = [SystemMessage("Be brief."), HumanMessage("Hi."), AIMessage("Hi."), HumanMessage("Bye.")]
-    check_request("google/gemma-3-27b-it", ok, [])
+    check_request(family_for("google/gemma-3-27b-it"), "google/gemma-3-27b-it", ok, [])
     with pytest.raises(InvalidContentError, match="where a user turn belongs"):
-        check_request("google/gemma-3-27b-it", [AIMessage("Hi.")], [])
+        check_request(
+            family_for("google/gemma-3-27b-it"), "google/gemma-3-27b-it", [AIMessage("Hi.")], []
+        )
 
 
 def test_other_models_have_no_such_rules() -> None:
     assert DEFAULT.max_images is None and not DEFAULT.alternating_roles
-    check_request("Qwen/Qwen2.5-VL-7B-Instruct", [HumanMessage("a"), HumanMessage("b")], [])
+    check_request(
+        family_for("Qwen/Qwen2.5-VL-7B-Instruct"),
+        "Qwen/Qwen2.5-VL-7B-Instruct",
+        [HumanMessage("a"), HumanMessage("b")],
+        [],
+    )
