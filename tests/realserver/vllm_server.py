@@ -33,6 +33,9 @@ from tests.realserver.tiny_server import (
 
 SHIM = Path(__file__).resolve().parent / "vllm_shim"  # sitecustomize.py: the torchvision op schemas
 CONVERSION = "1"  # bump when convert_for_vllm() changes what it writes
+SERVED_NAME = "served-tiny"
+"""A third name that says nothing of the model (``--served-model-name``): its family is found
+from the path vLLM loaded, whose folder name says LLaVA (``refresh_profile()``)."""
 MAX_MODEL_LEN = 1024
 SCRATCH = REPO / ".cache" / "vllm"  # vLLM's caches and temporary files, not the home folder
 
@@ -101,8 +104,9 @@ def _rename_vision_tower_keys(path: Path) -> int:
 
 
 class VLLMServer(TinyVLMServer):
-    """vLLM serving the tiny VLM under both of its names; otherwise as ``TinyVLMServer``
-    (free port on 127.0.0.1, ``/health`` waited for, process group killed at exit)."""
+    """vLLM serving the tiny VLM under its two names and :data:`SERVED_NAME`; otherwise as
+    ``TinyVLMServer`` (free port on 127.0.0.1, ``/health`` waited for, process group killed at
+    exit)."""
 
     name = "vLLM"
     log_prefix = "vllm"
@@ -110,7 +114,7 @@ class VLLMServer(TinyVLMServer):
     def __init__(self, *, start_timeout: float = 900.0) -> None:
         super().__init__(start_timeout=start_timeout)
         self.model_dir = convert_for_vllm(
-            self.tiny.model_dir, self.tiny.root / f"vllm-model-{CONVERSION}"
+            self.tiny.model_dir, self.tiny.root / f"llava-for-vllm-{CONVERSION}"
         )
 
     def _check_environment(self) -> None:
@@ -127,6 +131,7 @@ class VLLMServer(TinyVLMServer):
             "--served-model-name",
             MODEL_ID,
             ALT_MODEL_ID,
+            SERVED_NAME,
             "--host",
             "127.0.0.1",
             "--port",
