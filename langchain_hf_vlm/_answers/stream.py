@@ -37,9 +37,9 @@ class StreamSession:
 
     def feed(self, item: StreamItem) -> list[ChatGenerationChunk]:
         match item:
-            case StreamEvent(payload=payload):  # one per token: the first case tried
+            case StreamEvent():  # one per token: the first case tried, its payload read plainly
                 assert self.assembler is not None, "the transport opens a stream before events"
-                chunks = self.assembler.feed(payload)
+                chunks = self.assembler.feed(item.payload)
                 self.delivered += chunks
                 return chunks
             case StreamOpened(headers=headers):
