@@ -78,7 +78,7 @@ class ChatHuggingFaceVLM(ModelKnowledge):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return _request.identifying_params(self._request_settings(), self.base_url, self._target)
+        return _request.identifying_params(self.__dict__, self._target)
 
     def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
         # langchain-core refuses base64 blocks without mime_type while it formats the input
