@@ -78,7 +78,7 @@ class ChatHuggingFaceVLM(ModelKnowledge):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return _request.identifying_params(self._request_settings(), self.base_url, self._target)
+        return _request.identifying_params(self.__dict__, self._target)
 
     def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
         # langchain-core refuses base64 blocks without mime_type while it formats the input
@@ -133,8 +133,7 @@ class ChatHuggingFaceVLM(ModelKnowledge):
             _invoke.prepare(self._parts(), messages, stop, kwargs, stream=True)
         )
         items = self._sender.stream(request, retry_reporter(run_manager))
-        chunks = stream_chunks(items, request.think_tags)
-        yield from _invoke.with_images(request, chunks)
+        yield from stream_chunks(items, request.think_tags, request.images)
 
     async def _astream(
         self,
@@ -146,8 +145,7 @@ class ChatHuggingFaceVLM(ModelKnowledge):
         parts = self._parts()
         request = self._prepared(await _invoke.aprepare(parts, messages, stop, kwargs, stream=True))
         items = self._sender.astream(request, retry_reporter(run_manager))
-        chunks = astream_chunks(items, request.think_tags)
-        async for chunk in _invoke.awith_images(request, chunks):
+        async for chunk in astream_chunks(items, request.think_tags, request.images):
             yield chunk
 
     # ---- tools and structured output

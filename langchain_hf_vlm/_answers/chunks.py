@@ -182,10 +182,16 @@ class StreamAssembler:
             if raw_calls
             else []
         )
-        if not content and not reasoning and not tool_chunks:
-            return None
-        # Most chunks carry text only: fields left at their defaults cost nothing to validate,
-        # which matters at thousands of chunks per answer.
+        if not reasoning and not tool_chunks:
+            if not content:
+                return None
+            # Most chunks carry text only, thousands per answer: made as LangChain's minimum
+            # makes them, then the id and metadata assigned (the same message; validating
+            # them would cost pydantic ~2.4k instructions more).
+            message = AIMessageChunk(content=content)
+            message.id = self._response_id
+            message.response_metadata = {"model_provider": MODEL_PROVIDER}
+            return message
         optional: dict[str, Any] = {}
         if reasoning:
             optional["additional_kwargs"] = {"reasoning_content": reasoning}

@@ -1,13 +1,15 @@
 """One streamed answer from transport items to LangChain chunks. Pure, but for the I/O loops.
 
 :class:`StreamSession` holds what the sync and async loops share: the assembler (made when the
-response headers arrive), the chunks delivered so far (the partial message of an error), and
-the finish check. :func:`stream_chunks` and :func:`astream_chunks` only iterate.
+response headers arrive), the chunks delivered so far (the partial message of an error), the
+request's image sizes on the first chunk, and the finish check. :func:`stream_chunks` and
+:func:`astream_chunks` only iterate.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator, Mapping
+from typing import Any
 
 from langchain_core.exceptions import ModelError
 from langchain_core.messages import AIMessageChunk
@@ -28,8 +30,12 @@ def provider_header(headers: Mapping[str, str]) -> str | None:
 class StreamSession:
     """State of one streamed answer, shared by the sync and async paths."""
 
-    def __init__(self, think_tags: ThinkTags = "auto") -> None:
+    def __init__(
+        self, think_tags: ThinkTags = "auto", images: list[dict[str, Any]] | None = None
+    ) -> None:
         self.think_tags = think_tags
+        self.images = images
+        """``response_metadata["images"]`` of the first chunk (merging chunks keeps it once)."""
         self.assembler: StreamAssembler | None = None
         self.delivered: list[ChatGenerationChunk] = []
         self.done = False
@@ -37,10 +43,13 @@ class StreamSession:
 
     def feed(self, item: StreamItem) -> list[ChatGenerationChunk]:
         match item:
-            case StreamEvent(payload=payload):  # one per token: the first case tried
+            case StreamEvent():  # one per token: the first case tried, its payload read plainly
                 assert self.assembler is not None, "the transport opens a stream before events"
-                chunks = self.assembler.feed(payload)
-                self.delivered += chunks
+                chunks = self.assembler.feed(item.payload)
+                if chunks:
+                    if self.images and not self.delivered:
+                        chunks[0].message.response_metadata["images"] = self.images
+                    self.delivered += chunks
                 return chunks
             case StreamOpened(headers=headers):
                 if self.assembler is None:
@@ -81,14 +90,20 @@ class StreamSession:
                 "the stream ended without a finish reason; the answer may be incomplete",
                 partial_message=self.partial(),
             )
-        return self.assembler.final()
+        final = self.assembler.final()
+        if self.images and not self.delivered:
+            final.message.response_metadata["images"] = self.images
+        return final
 
 
 def stream_chunks(
-    items: Generator[StreamItem, None, None], think_tags: ThinkTags = "auto"
+    items: Generator[StreamItem, None, None],
+    think_tags: ThinkTags = "auto",
+    images: list[dict[str, Any]] | None = None,
 ) -> Generator[ChatGenerationChunk, None, None]:
-    """The chunks of one answer; the transport's stream is closed however this ends."""
-    session = StreamSession(think_tags)
+    """The chunks of one answer, the first with the request's ``images`` (if any); the
+    transport's stream is closed however this ends."""
+    session = StreamSession(think_tags, images)
     try:
         for item in items:
             yield from session.feed(item)
@@ -100,10 +115,12 @@ def stream_chunks(
 
 
 async def astream_chunks(
-    items: AsyncGenerator[StreamItem, None], think_tags: ThinkTags = "auto"
+    items: AsyncGenerator[StreamItem, None],
+    think_tags: ThinkTags = "auto",
+    images: list[dict[str, Any]] | None = None,
 ) -> AsyncGenerator[ChatGenerationChunk, None]:
     """Async twin of :func:`stream_chunks`."""
-    session = StreamSession(think_tags)
+    session = StreamSession(think_tags, images)
     try:
         async for item in items:
             for chunk in session.feed(item):

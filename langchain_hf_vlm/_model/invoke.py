@@ -9,13 +9,12 @@ pool) and identifying a server of unknown kind (:mod:`_servers.probes`) when the
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator, Mapping
-from contextlib import aclosing, closing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from langchain_core.messages import BaseMessage
-from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.outputs import ChatResult
 
 from langchain_hf_vlm._answers.answer import chat_result
 from langchain_hf_vlm._answers.stream import provider_header
@@ -129,41 +128,3 @@ def result(request: ModelRequest, answer: Answer) -> ChatResult:
         for generation in chat.generations:
             generation.message.response_metadata["images"] = request.images
     return chat
-
-
-def with_images(
-    request: ModelRequest, chunks: Generator[ChatGenerationChunk, None, None]
-) -> Generator[ChatGenerationChunk, None, None]:
-    """``chunks``, the first carrying ``response_metadata["images"]`` (merging chunks keeps
-    it once); ``chunks`` themselves when the request has no image."""
-    return _images_first(request.images, chunks) if request.images else chunks
-
-
-def awith_images(
-    request: ModelRequest, chunks: AsyncGenerator[ChatGenerationChunk, None]
-) -> AsyncGenerator[ChatGenerationChunk, None]:
-    """Async twin of :func:`with_images`."""
-    return _aimages_first(request.images, chunks) if request.images else chunks
-
-
-def _images_first(
-    images: list[dict[str, Any]], chunks: Generator[ChatGenerationChunk, None, None]
-) -> Generator[ChatGenerationChunk, None, None]:
-    with closing(chunks):  # a caller that stops early closes the stream
-        for chunk in chunks:
-            chunk.message.response_metadata["images"] = images
-            yield chunk
-            break
-        yield from chunks
-
-
-async def _aimages_first(
-    images: list[dict[str, Any]], chunks: AsyncGenerator[ChatGenerationChunk, None]
-) -> AsyncGenerator[ChatGenerationChunk, None]:
-    async with aclosing(chunks):
-        async for chunk in chunks:
-            chunk.message.response_metadata["images"] = images
-            yield chunk
-            break
-        async for chunk in chunks:
-            yield chunk

@@ -102,17 +102,19 @@ def check_settings(
     return endpoint
 
 
-def identifying_params(
-    settings: RequestSettings, base_url: str | None, endpoint: Endpoint
-) -> dict[str, Any]:
-    """What identifies the model's answers (LangChain's ``_identifying_params``)."""
-    return {
-        "model": settings.model,
-        "provider": settings.provider,
-        "base_url": base_url,
+def identifying_params(fields: Mapping[str, Any], endpoint: Endpoint) -> dict[str, Any]:
+    """What identifies the model's answers (LangChain's ``_identifying_params``), from the
+    model's field values as they are now (asked on every call: no :class:`RequestSettings`
+    made for it)."""
+    params = {
+        "model": fields["model"],
+        "provider": fields["provider"],
+        "base_url": fields["base_url"],
         "backend": endpoint.dialect.name,
-        **settings.parameters,
     }
+    for name in SAMPLING_PARAMETERS:
+        params[name] = fields[name]
+    return params
 
 
 def reasoning_settings(settings: RequestSettings, kwargs: Mapping[str, Any]) -> ReasoningSettings:

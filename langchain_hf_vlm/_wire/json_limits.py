@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 MAX_DEPTH = 128
 """Real answers nest under 10 levels (logprobs, tool-call arguments)."""
 _STRING = re.compile(rb'"[^"]*"')
 _ONLY_BRACKETS_AND_QUOTES = bytes(set(range(256)) - set(b'[]{}"'))
-_decode = json.JSONDecoder().decode
+_DECODER = json.JSONDecoder()
+_decode = _DECODER.decode
+_scan: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _SHALLOW = 2 * MAX_DEPTH + 1
 """JSON this short cannot nest deeper than :data:`MAX_DEPTH` (a level takes two characters),
 and text that is not JSON fails in the parser: a stream's events (~200 characters each) skip
@@ -32,7 +35,17 @@ def loads(text: str | bytes) -> Any:
     Raises:
         ValueError: not JSON (UTF-8 text for bytes), or :class:`JSONTooDeepError`.
     """
-    if isinstance(text, bytes):
+    if text.__class__ is str and len(text) <= _SHALLOW:
+        # A stream event: JSON with nothing around it is read by the C scanner alone (what
+        # ``decode`` runs after two whitespace matches and a frame; ~2k instructions less).
+        try:
+            value, end = _scan(text, 0)
+        except StopIteration:  # not JSON at its first character: ``decode`` says why
+            pass
+        else:
+            if end == len(text):
+                return value
+    elif isinstance(text, bytes):
         text = text.decode("utf-8")
     if len(text) > _SHALLOW and too_deep(text):
         raise JSONTooDeepError(f"JSON nested more than {MAX_DEPTH} levels deep")

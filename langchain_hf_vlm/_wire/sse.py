@@ -116,8 +116,9 @@ class SSEDecoder:
                 self._event = None
                 continue
             if line.startswith("data: {") and not self._data and self._event is None:
-                decoded, payload = _try_decode(line[6:])
-                if not decoded:
+                try:
+                    payload = _decode(line[6:])
+                except ValueError:  # JSONTooDeepError among them; perhaps more lines follow
                     payload = self._continue(line[6:])
             else:
                 payload = self.line(line)

@@ -11,7 +11,11 @@ offline and seeded:
 
 and then teaches it the fixed answers of ``answers.py`` (the rules are there; the chat template
 below applies them and puts one rule token at the start of the assistant turn, so the model only
-has to learn rule token -> answer, which greedy decoding then reproduces).
+has to learn rule token -> answer, which greedy decoding then reproduces), and to think first
+when asked: ``<think>{thought}</think>{answer}``, with a thought of its own per rule. That takes
+400 training steps where the answers alone took 150: choosing the thought is the one step the
+model takes from the token before the one it sees (the rule's thinking twin, behind
+``<think>``), and at 150-250 steps it chose a wrong thought for about one request in five.
 
 Usage::
 
@@ -61,6 +65,8 @@ from transformers.utils import logging as hf_logging
 
 Message = dict[str, Any]
 Tool = dict[str, Any]
+# messages, tools, chat template kwargs, the answer
+Example = tuple[list[Message], list[Tool] | None, dict[str, Any], str]
 
 IMAGE_SIZE = 56  # px, square after resize + centre crop
 PATCH = 14  # => (56 / 14) ** 2 = 16 image tokens per image
@@ -71,6 +77,10 @@ RULE_TOKENS = [
     "<|rule_image|>",
     "<|rule_default|>",
 ]
+# With thinking on, the template puts the rule's thinking twin there instead (<|rule_json_think|>):
+# one token that says both, so that every step the model learns follows from the token just
+# before it (rule -> <think> -> the rule's thought -> </think> -> the rule's answer).
+RULE_TOKENS += [token.replace("|>", "_think|>") for token in RULE_TOKENS]
 SPECIAL = [
     "<|endoftext|>",
     "<|im_start|>",
@@ -88,15 +98,22 @@ from tests.realserver.answers import (  # noqa: E402  (stdlib only: the tests us
     ANS_JSON,
     ANS_TOOL_CALL,
     ANS_TOOL_RESULT,
+    THINK_END,
+    THINK_MARKER,
+    THINK_START,
+    THOUGHTS,
+    thinking,
 )
 
 ANSWERS = (ANS_TOOL_RESULT, ANS_TOOL_CALL, ANS_JSON, ANS_IMAGE, ANS_DEFAULT)
 
 # ChatML (Qwen2.5 style) with tools. `transformers serve` hands every message's content over as a
 # list of parts ({"type": "text", "text": ...} / {"type": "image", "url": ...}). The reasoning of
-# a tool-call turn in the history (`reasoning_content`, which vLLM hands to templates) is rendered
-# as <think>...</think>, as GLM's and Kimi's templates do; the model is not trained on it (it only
-# lengthens the prompt, which is what the reasoning tests count).
+# an assistant turn in the history (`reasoning_content`, which vLLM hands to templates) is
+# rendered as <think>...</think> before its content and tool calls, as GLM's and Kimi's templates
+# do. Thinking is on when the request's `chat_template_kwargs` set `enable_thinking` (Qwen3's
+# switch) or the last user text holds `/think` (Qwen3's soft switch); the template then puts the
+# rule's thinking twin, and the model answers <think>{thought}</think>{answer}.
 CHAT_TEMPLATE = r"""{%- macro render(content) -%}
 {%- if content is string -%}{{ content }}
 {%- elif content is not none -%}{%- for part in content -%}
@@ -136,6 +153,9 @@ You are a helpful assistant.<|im_end|>
 {"name": "{{ f.name }}", "arguments": {{ f.arguments | tojson }}}
 </tool_call>{% if not loop.last %}
 {% endif %}{% endfor %}<|im_end|>
+{% elif message.role == 'assistant' and message.reasoning_content -%}
+<|im_start|>assistant
+<think>{{ message.reasoning_content }}</think>{{ render(message.content) }}<|im_end|>
 {% else -%}
 <|im_start|>{{ message.role }}
 {{ render(message.content) }}<|im_end|>
@@ -143,19 +163,22 @@ You are a helpful assistant.<|im_end|>
 {%- endfor -%}
 {%- if add_generation_prompt -%}
 {#- the rule that picks the answer, as one token that opens the assistant turn -#}
-{%- set last = namespace(user=none, json=false, image=false) -%}
+{%- set last = namespace(user=none, json=false, image=false, think=enable_thinking is defined and enable_thinking) -%}
 {%- for message in messages -%}{%- if message.role == 'user' -%}{%- set last.user = message.content -%}{%- endif -%}{%- endfor -%}
 {%- if last.user is string -%}{%- set last.json = 'json' in last.user | lower -%}
+{%- if '/think' in last.user -%}{%- set last.think = true -%}{%- endif -%}
 {%- elif last.user is not none -%}{%- for part in last.user -%}
 {%- if part.type == 'image' or 'image' in part or 'image_url' in part -%}{%- set last.image = true -%}
 {%- elif 'text' in part and 'json' in part.text | lower -%}{%- set last.json = true -%}{%- endif -%}
+{%- if 'text' in part and '/think' in part.text -%}{%- set last.think = true -%}{%- endif -%}
 {%- endfor -%}{%- endif -%}
+{%- if messages[-1].role == 'tool' -%}{%- set rule = 'tool_result' -%}
+{%- elif tools -%}{%- set rule = 'tool_call' -%}
+{%- elif last.json -%}{%- set rule = 'json' -%}
+{%- elif last.image -%}{%- set rule = 'image' -%}
+{%- else -%}{%- set rule = 'default' -%}{%- endif -%}
 <|im_start|>assistant
-{% if messages[-1].role == 'tool' -%}<|rule_tool_result|>
-{%- elif tools -%}<|rule_tool_call|>
-{%- elif last.json -%}<|rule_json|>
-{%- elif last.image -%}<|rule_image|>
-{%- else -%}<|rule_default|>{%- endif -%}
+<|rule_{{ rule }}{{ '_think' if last.think else '' }}|>
 {%- endif -%}"""
 
 # Declarative response parser (transformers' built-in Qwen2 fallback, but for the start anchor).
@@ -216,6 +239,15 @@ def build(out_dir: Path) -> tuple[LlavaProcessor, LlavaForConditionalGeneration]
     # with the JSON and tool calls in the prompt for many hundred steps. (The server parses and
     # sends a tool call as a whole anyway, so nothing a client sees changes.)
     tok.add_tokens([AddedToken(ANS_TOOL_CALL, normalized=False)])
+    # Thinking: the tags as ordinary tokens of their own (vLLM's reasoning parsers find them by
+    # token id; not special, so `transformers serve` keeps them in the text) and each rule's
+    # thought as one token, so that the answer after </think> follows from the token just before.
+    tok.add_tokens(
+        [
+            AddedToken(text, normalized=False)
+            for text in (THINK_START, THINK_END, *THOUGHTS.values())
+        ]
+    )
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=tok,
         eos_token="<|im_end|>",
@@ -600,6 +632,8 @@ class Gen:
                 }
             )
         msgs: list[Message] = [{"role": "assistant", "content": None, "tool_calls": calls}]
+        if rng.random() < 0.3:  # a thinking model's turn, its reasoning sent back
+            msgs[0]["reasoning_content"] = self.thought()
         for call in calls:
             content: Any = rng.choice(TOOL_RESULTS) if rng.random() < 0.6 else self.text()
             if rng.random() < 0.3:
@@ -617,9 +651,15 @@ class Gen:
                 msgs.extend(self.tool_cycle())
             reply = rng.choice(ANSWERS[2:]) if rng.random() < 0.3 else self.text()
             msgs.append({"role": "assistant", "content": reply})
+            if rng.random() < 0.15:
+                msgs[-1]["reasoning_content"] = self.thought()
         return msgs
 
-    def example(self) -> tuple[list[Message], list[Tool] | None, str]:
+    def thought(self) -> str:
+        """Reasoning of a history turn: one of the model's own thoughts, or any text."""
+        return self.rng.choice(list(THOUGHTS.values())) if self.rng.random() < 0.5 else self.text()
+
+    def example(self) -> Example:
         rng = self.rng
         kind = rng.choices(
             ["tool_result", "tools", "json", "image", "default"], weights=[17, 20, 18, 20, 25]
@@ -647,24 +687,46 @@ class Gen:
             n_img = rng.choice([0, 0, 0, 1])
         else:
             n_img = 0
+        template_kwargs: dict[str, Any] = {}
+        roll = rng.random()
+        if roll < 0.25:  # thinking asked for by the soft switch in the text
+            text = (
+                f"{text} {THINK_MARKER}"
+                if text and rng.random() < 0.7
+                else f"{THINK_MARKER} {text or ''}"
+            )
+        elif roll < 0.45:  # ...or by the chat template's switch
+            template_kwargs["enable_thinking"] = True
+        elif roll < 0.55:
+            template_kwargs["enable_thinking"] = False
         msgs.append(self.user(text, n_img))
         if rng.random() < 0.05:  # two user messages in a row
             msgs.insert(-1, self.user(self.text(), 0))
         if kind == "tool_result":
             msgs.extend(self.tool_cycle())
-        answer = expected_answer(msgs, tools)
-        return msgs, tools, answer
+        answer = expected_answer(msgs, tools, template_kwargs)
+        return msgs, tools, template_kwargs, answer
 
 
-def expected_answer(messages: list[Message], tools: list[Tool] | None) -> str:
+def expected_answer(
+    messages: list[Message], tools: list[Tool] | None, template_kwargs: dict[str, Any]
+) -> str:
     """The rules, on OpenAI-format messages (the spec the tests rely on)."""
+    last_user = next(m for m in reversed(messages) if m["role"] == "user")
+    content = last_user["content"]
+    parts = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+    answer = _rule_answer(messages, tools, parts)
+    marked = any(p["type"] == "text" and THINK_MARKER in p["text"] for p in parts)
+    return thinking(answer) if marked or template_kwargs.get("enable_thinking") else answer
+
+
+def _rule_answer(
+    messages: list[Message], tools: list[Tool] | None, parts: list[dict[str, Any]]
+) -> str:
     if messages[-1]["role"] == "tool":
         return ANS_TOOL_RESULT
     if tools:
         return ANS_TOOL_CALL
-    last_user = next(m for m in reversed(messages) if m["role"] == "user")
-    content = last_user["content"]
-    parts = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
     if any(p["type"] == "text" and "json" in p["text"].lower() for p in parts):
         return ANS_JSON
     if any(p["type"] == "image_url" for p in parts):
@@ -672,7 +734,7 @@ def expected_answer(messages: list[Message], tools: list[Tool] | None) -> str:
     return ANS_DEFAULT
 
 
-def canonical_requests() -> list[tuple[list[Message], list[Tool] | None]]:
+def canonical_requests() -> list[tuple[list[Message], list[Tool] | None, dict[str, Any]]]:
     """Requests the tests send verbatim; every one of them must be answered right."""
     red_png = base64.b64encode(_solid_png(8, 8, (255, 0, 0))).decode()
     image = {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{red_png}"}}
@@ -694,7 +756,11 @@ def canonical_requests() -> list[tuple[list[Message], list[Tool] | None]]:
         "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
     }
     user_w = {"role": "user", "content": "What's the weather in Paris?"}
-    return [
+    think = {"enable_thinking": True}
+    turn = {"role": "assistant", "content": None, "tool_calls": [call]}
+    thought_turn = {**turn, "reasoning_content": THOUGHTS[ANS_TOOL_CALL]}
+    result = {"role": "tool", "tool_call_id": "call_1", "content": "It's sunny, 21 C."}
+    plain: list[tuple[list[Message], list[Tool] | None]] = [
         ([{"role": "user", "content": "Hello"}], None),
         ([{"role": "user", "content": "hi"}], None),
         ([{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Hi!"}], None),
@@ -717,6 +783,19 @@ def canonical_requests() -> list[tuple[list[Message], list[Tool] | None]]:
         ([user_w, {"role": "assistant", "content": "", "tool_calls": [call]},
           {"role": "tool", "tool_call_id": "call_1", "content": "sunny"}], None),
     ]  # fmt: skip
+    thinking_requests: list[tuple[list[Message], list[Tool] | None, dict[str, Any]]] = [
+        ([{"role": "user", "content": "Hello"}], None, think),
+        ([{"role": "user", "content": f"Hello {THINK_MARKER}"}], None, {}),
+        ([{"role": "user", "content": [{"type": "text", "text": "Describe this image."}, image]}], None, think),
+        ([{"role": "user", "content": "Reply in json."}], None, think),
+        ([user_w], [weather], think),
+        ([{"role": "user", "content": f"What's the weather in Paris? {THINK_MARKER}"}], [weather], {}),
+        ([user_w, thought_turn, result], [weather], think),
+        ([user_w, thought_turn, result], [weather], {}),
+        ([user_w, turn, result], [weather], think),
+        ([{"role": "user", "content": "Hello"}], None, {"enable_thinking": False}),
+    ]  # fmt: skip
+    return [(m, t, {}) for m, t in plain] + thinking_requests
 
 
 def _solid_png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
@@ -729,21 +808,35 @@ def _solid_png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 # -------------------------------------------------------------------------------- training
 
 
+THOUGHT_WEIGHT = 8.0
+
+
 class Encoder:
     def __init__(self, processor: LlavaProcessor) -> None:
         self.processor = processor
         self.tok = processor.tokenizer
         self.eos_id: int = self.tok.eos_token_id
+        # the first token of a thinking answer's thought: the one step the model takes from
+        # the token before the one it sees (the rule's twin, behind <think>), so weighted up
+        self.thought_ids = torch.tensor(self.tok.convert_tokens_to_ids(list(THOUGHTS.values())))
 
-    def prompt(self, messages: list[Message], tools: list[Tool] | None) -> Any:
-        # exactly what `transformers serve` does with a chat-completion request
+    def prompt(
+        self, messages: list[Message], tools: list[Tool] | None, template_kwargs: dict[str, Any]
+    ) -> Any:
+        # what `transformers serve` does with a chat-completion request...
         inputs = BaseHandler.get_processor_inputs_from_messages(
             copy.deepcopy(messages), Modality.VLM
         )
+        # ...which keeps no reasoning of the history; vLLM hands it to the template (as
+        # `reasoning_content`), so the model learns histories with reasoning as vLLM renders them
+        for message, parsed in zip(messages, inputs, strict=True):
+            if message.get("reasoning_content"):
+                parsed["reasoning_content"] = message["reasoning_content"]
         return self.processor.apply_chat_template(
             inputs,
             add_generation_prompt=True,
             tools=tools,
+            **template_kwargs,
             tokenize=True,
             return_dict=True,
             return_tensors="pt",
@@ -754,9 +847,10 @@ class Encoder:
         return [*ids, self.eos_id]
 
     def loss(self, model: Any, example: Example) -> Any:
-        """Cross-entropy on the answer tokens (and the closing <|im_end|>) only."""
-        messages, tools, answer = example
-        enc = self.prompt(messages, tools)
+        """Cross-entropy on the answer tokens (and the closing <|im_end|>) only, a thought
+        weighing THOUGHT_WEIGHT tokens."""
+        messages, tools, template_kwargs, answer = example
+        enc = self.prompt(messages, tools, template_kwargs)
         target = torch.tensor(self.target(answer))
         n = len(target)
         input_ids = torch.cat([enc["input_ids"][0], target])[None]
@@ -766,10 +860,9 @@ class Encoder:
             pixel_values=enc.get("pixel_values"),
             logits_to_keep=n + 1,  # logits for the answer positions only
         )
-        return torch.nn.functional.cross_entropy(out.logits[0, :-1], target)
-
-
-Example = tuple[list[Message], list[Tool] | None, str]
+        losses = torch.nn.functional.cross_entropy(out.logits[0, :-1], target, reduction="none")
+        weights = 1.0 + (THOUGHT_WEIGHT - 1.0) * torch.isin(target, self.thought_ids).float()
+        return (losses * weights).sum() / weights.sum()
 
 
 def train(
@@ -803,9 +896,13 @@ def train(
 
 @torch.no_grad()
 def answer_of(
-    model: Any, encoder: Encoder, messages: list[Message], tools: list[Tool] | None
+    model: Any,
+    encoder: Encoder,
+    messages: list[Message],
+    tools: list[Tool] | None,
+    template_kwargs: dict[str, Any],
 ) -> str:
-    enc = encoder.prompt(messages, tools)
+    enc = encoder.prompt(messages, tools, template_kwargs)
     out = model.generate(**enc, max_new_tokens=48, do_sample=False)
     new = out[0, enc["input_ids"].shape[1] :].tolist()
     if new and new[-1] == encoder.eos_id:
@@ -817,16 +914,16 @@ def evaluate(model: Any, encoder: Encoder, seed: int, n: int) -> tuple[int, int,
     gen = Gen(seed, _vocab_words(encoder))
     ok = 0
     for _ in range(n):
-        messages, tools, answer = gen.example()
-        got = answer_of(model, encoder, messages, tools)
+        messages, tools, template_kwargs, answer = gen.example()
+        got = answer_of(model, encoder, messages, tools, template_kwargs)
         ok += got == answer
         if got != answer:
             say(f"  held-out MISMATCH want {answer!r} got {got!r}")
     canon_ok = 0
     canon = canonical_requests()
-    for messages, tools in canon:
-        answer = expected_answer(messages, tools)
-        got = answer_of(model, encoder, messages, tools)
+    for messages, tools, template_kwargs in canon:
+        answer = expected_answer(messages, tools, template_kwargs)
+        got = answer_of(model, encoder, messages, tools, template_kwargs)
         canon_ok += got == answer
         if got != answer:
             say(f"  canonical MISMATCH want {answer!r} got {got!r}: {messages[-1]}")
@@ -862,7 +959,7 @@ def write_fixture_images(folder: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("out_dir", type=Path)
-    ap.add_argument("--steps", type=int, default=150, help="training steps (0: random weights)")
+    ap.add_argument("--steps", type=int, default=400, help="training steps (0: random weights)")
     ap.add_argument("--batch-size", type=int, default=4, help="examples per optimizer step")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)

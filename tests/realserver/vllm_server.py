@@ -55,6 +55,11 @@ FLAGS = (
     # vLLM samples at temperature 1 unless told (it reads generation_config.json's sampling
     # fields, not do_sample); the tests also send temperature=0
     "--override-generation-config", '{"temperature": 0}',
+    # reasoning as a field, as Qwen3-VL is served: the qwen3 parser reads `enable_thinking`
+    # from the request's chat_template_kwargs (the tiny model's template thinks when it is
+    # true), and treats all output as reasoning when it is unset, so the default is off
+    "--reasoning-parser", "qwen3",
+    "--default-chat-template-kwargs", '{"enable_thinking": false}',
 )  # fmt: skip
 
 

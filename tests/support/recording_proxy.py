@@ -34,6 +34,10 @@ class Exchange:
     def json(self) -> Any:
         return json.loads(self.body)
 
+    def json_answer(self) -> Any:
+        """The answer of a request that was not streamed, parsed."""
+        return json.loads(bytes(self.answer))
+
     def events(self) -> list[dict[str, Any]]:
         """The answer's SSE ``data:`` events, parsed (``[DONE]`` left out)."""
         lines = bytes(self.answer).decode().splitlines()

@@ -6,6 +6,9 @@ import json
 from typing import Any
 
 import pytest
+from langchain_core.load import dumpd
+from langchain_core.messages import AIMessageChunk
+from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_hf_vlm._answers.chunks import StreamAssembler
 from langchain_hf_vlm.errors import MalformedResponseError
@@ -40,6 +43,21 @@ TEXT_STREAMS = {
         chunk(usage=SMALL_USAGE, choices=False),
     ],
 }
+
+
+def test_a_text_chunk_is_the_message_langchain_validates() -> None:
+    """Text chunks are made without validating their id and metadata (assigned afterwards):
+    the message must be the one the validated constructor gives, down to its set fields."""
+    assembler = StreamAssembler()
+    (out,) = assembler.feed(chunk({"role": "assistant", "content": "Hel"}))
+    validated = AIMessageChunk(
+        content="Hel", id=RID, response_metadata={"model_provider": "huggingface"}
+    )
+    assert out.message == validated
+    assert out.message.model_fields_set == validated.model_fields_set
+    assert out.message.model_dump() == validated.model_dump()
+    assert dumpd(out.message) == dumpd(validated)
+    assert out == ChatGenerationChunk(message=validated)
 
 
 @pytest.mark.parametrize("chunks", TEXT_STREAMS.values(), ids=TEXT_STREAMS.keys())
