@@ -204,6 +204,17 @@ def test_tags_in_the_content_are_split_off(server: TinyVLMServer) -> None:
         _assert_streamed(chunks, ANS_DEFAULT)
 
 
+def test_reasoning_effort_as_each_server_reads_it(server: TinyVLMServer) -> None:
+    """vLLM 0.32 turns any effort but "none" into the template's ``enable_thinking`` (and its
+    parser's); `transformers serve` 5.24 lists ``reasoning_effort`` among the fields it ignores."""
+    model = make_model(server, reasoning_effort="low")
+    answer = model.invoke("Hello")
+    if server.name == "vLLM":
+        _assert_thought(answer, ANS_DEFAULT)
+        answer = model.invoke("Hello", reasoning_effort="none")
+    assert (answer.content, answer.additional_kwargs, _reasoning(answer)) == (ANS_DEFAULT, {}, [])
+
+
 @pytest.mark.vllm
 def test_vllm_counts_the_reasoning_tokens(vllm_server: TinyVLMServer) -> None:
     answer = make_model(vllm_server, enable_thinking=True).invoke("Hello")
