@@ -343,6 +343,17 @@ class Row:
         ratio = self.median / statistics.median(reference)
         return f"{ratio:.2f}x"
 
+    def paired(self) -> str:
+        """The median over rounds of this round's figure over the minimum's in the same round.
+
+        The two run next to each other in most rounds (the rotation moves both together), so a
+        slow spell of the machine, which lasts seconds, slows both: the ratio of the medians
+        does not cancel it when the spells fall on different rounds for the two."""
+        if not self.minimum or len(self.minimum) != len(self.samples):
+            return ""
+        ratios = [mine / theirs for mine, theirs in zip(self.samples, self.minimum, strict=True)]
+        return f"{statistics.median(ratios):.2f}x ({_width(ratios):.0%})"
+
     @classmethod
     def timed(
         cls,
@@ -687,6 +698,7 @@ def _cells(row: Row) -> tuple[str, ...]:
         row.unit,
         row.ratio(),
         "" if row.contender.startswith("lc-core minimum") else row.ratio(row.minimum),
+        "" if row.contender.startswith("lc-core minimum") else row.paired(),
         cpu,
         "" if row.connections is None else str(row.connections),
         "" if row.collections is None else "/".join(map(str, row.collections)),
@@ -708,6 +720,7 @@ def report(rows: list[Row]) -> str:
         "unit",
         "vs floor",
         "vs minimum",
+        "paired (spread)",
         "CPU µs/unit (vs minimum)",
         "conn opened",
         "gc y/m/o",
@@ -724,10 +737,11 @@ def report(rows: list[Row]) -> str:
         if number == 0:
             out.append("-+-".join("-" * width for width in widths))
     legend = (
-        "spread: (p90 - p10) / median over rounds. CPU: this process's CPU time per unit "
-        "(the server runs in its own). conn opened: TCP connections the client opened during "
-        "its timed rounds, after its warm-up. gc: collections of the young/middle/old "
-        "generation during its timed rounds."
+        "spread: (p90 - p10) / median over rounds. paired: the median of each round's ratio "
+        "to the minimum's figure in that round (the two run side by side). CPU: this "
+        "process's CPU time per unit (the server runs in its own). conn opened: TCP "
+        "connections the client opened during its timed rounds, after its warm-up. gc: "
+        "collections of the young/middle/old generation during its timed rounds."
     )
     return "\n".join([*out, "", legend])
 
