@@ -27,6 +27,7 @@ from langchain_hf_vlm._answers.shape import (
     reasoning_of,
     text_or_none,
 )
+from langchain_hf_vlm._answers.text_chunks import TextChunks
 from langchain_hf_vlm._answers.tool_calls import (
     PSEUDO_TOOLS,
     CallIds,
@@ -34,6 +35,9 @@ from langchain_hf_vlm._answers.tool_calls import (
     pseudo_tool_text,
 )
 from langchain_hf_vlm._answers.usage import read_usage
+
+_METADATA = {"model_provider": MODEL_PROVIDER}
+"""Every chunk's ``response_metadata`` (each gets its own copy)."""
 
 
 class StreamAssembler:
@@ -66,6 +70,7 @@ class StreamAssembler:
         self._pseudo_names: dict[int, str] = {}
         self._args_started: set[int] = set()
         self._held_args: dict[int, str] = {}
+        self._texts: TextChunks | None = None
 
     def feed(self, chunk: Any) -> list[ChatGenerationChunk]:
         """Consume one parsed chunk; return the LangChain chunks ready to hand out (a list, not
@@ -99,17 +104,13 @@ class StreamAssembler:
             delta = choice.get("delta") or {}
             if delta.__class__ is not dict and not isinstance(delta, Mapping):
                 raise Unreadable(f"a stream chunk's delta is {kind(delta)}, not an object")
-            message = self._delta_message(delta)
             finish_reason = choice.get("finish_reason")
             if finish_reason is not None:
                 self._finish = {"finish_reason": finish_reason, "logprobs": choice.get("logprobs")}
-            if message is None:
-                continue
-            if choice.get("logprobs"):
-                info = {"logprobs": choice["logprobs"]}
-                ready.append(ChatGenerationChunk(message=message, generation_info=info))
-            else:  # an explicit generation_info=None costs pydantic ~0.8 µs a chunk
-                ready.append(ChatGenerationChunk(message=message))
+            logprobs = choice.get("logprobs")
+            made = self._delta_chunk(delta, {"logprobs": logprobs} if logprobs else None)
+            if made is not None:
+                ready.append(made)
         return ready
 
     @property
@@ -165,7 +166,9 @@ class StreamAssembler:
             info["logprobs"] = self._finish["logprobs"]
         return ChatGenerationChunk(message=message, generation_info=info)
 
-    def _delta_message(self, delta: Mapping[str, Any]) -> AIMessageChunk | None:
+    def _delta_chunk(
+        self, delta: Mapping[str, Any], info: dict[str, Any] | None
+    ) -> ChatGenerationChunk | None:
         content = delta.get("content") or ""
         if content.__class__ is not str:
             content = content_of(content, "a stream chunk's delta.content")
@@ -182,27 +185,30 @@ class StreamAssembler:
             if raw_calls
             else []
         )
-        if not reasoning and not tool_chunks:
+        if not reasoning and not tool_chunks and info is None and content.__class__ is str:
             if not content:
                 return None
-            # Most chunks carry text only, thousands per answer: made as LangChain's minimum
-            # makes them, then the id and metadata assigned (the same message; validating
-            # them would cost pydantic ~2.4k instructions more).
-            message = AIMessageChunk(content=content)
-            message.id = self._response_id
-            message.response_metadata = {"model_provider": MODEL_PROVIDER}
-            return message
+            # Most chunks carry text only, thousands per answer: copies of a validated one.
+            texts = self._texts
+            if texts is None or texts.response_id is not self._response_id:
+                texts = self._texts = TextChunks(self._response_id, _METADATA)
+            return texts.make(content)
+        if not content and not reasoning and not tool_chunks:
+            return None
         optional: dict[str, Any] = {}
         if reasoning:
             optional["additional_kwargs"] = {"reasoning_content": reasoning}
         if tool_chunks:
             optional["tool_call_chunks"] = tool_chunks
-        return AIMessageChunk(
+        message = AIMessageChunk(
             content=content,
             id=self._response_id,
             response_metadata={"model_provider": MODEL_PROVIDER},
             **optional,
         )
+        if info is None:  # an explicit generation_info=None costs pydantic ~0.8 µs a chunk
+            return ChatGenerationChunk(message=message)
+        return ChatGenerationChunk(message=message, generation_info=info)
 
     def _tool_call_chunks(self, raw_calls: list[Mapping[str, Any]]) -> list[ToolCallChunk]:
         # One chunk per call index: vLLM 0.32 sends a call's name and its whole arguments as
