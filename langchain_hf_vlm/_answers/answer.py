@@ -117,6 +117,12 @@ def _split_reasoning(
     content: str, reasoning: str | None, think_tags: ThinkTags
 ) -> tuple[str | None, str]:
     """(reasoning, answer) of a whole answer: the server's reasoning field, else its tags."""
+    if (
+        reasoning is not None
+        or think_tags == "off"
+        or (think_tags == "auto" and not content.lstrip().startswith("<"))
+    ):  # nothing to split (what the splitter would find, without making one)
+        return reasoning, content
     splitter = ThinkSplitter(think_tags)
     if reasoning is not None:
         splitter.server_split()

@@ -48,6 +48,24 @@ def read_usage(usage: Any) -> tuple[UsageMetadata | None, str | None]:
     details), and what was wrong with it: a usage with a count that is not one is dropped."""
     if not usage:
         return None, None
+    if usage.__class__ is dict:  # the usual usage: three counts, no details (one call each)
+        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        total = usage.get("total_tokens")
+        if (
+            prompt.__class__ is int
+            and completion.__class__ is int
+            and total.__class__ is int
+            and min(prompt, completion, total) >= 0
+            and max(prompt, completion, total) <= _MAX_TOKENS
+            and not usage.get("prompt_tokens_details")
+            and not usage.get("completion_tokens_details")
+        ):
+            usual: UsageMetadata = {
+                "input_tokens": prompt,
+                "output_tokens": completion,
+                "total_tokens": total or prompt + completion,
+            }
+            return usual, None
     if not isinstance(usage, Mapping):
         return None, f"usage dropped: it is {kind(usage)}, not an object"
     reader = _UsageReader()

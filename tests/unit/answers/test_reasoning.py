@@ -7,11 +7,11 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 
-from langchain_hf_vlm._answers.answer import chat_result
+from langchain_hf_vlm._answers.answer import _split_reasoning, chat_result
 from langchain_hf_vlm._answers.chunks import StreamAssembler
 from langchain_hf_vlm._answers.reasoning import ThinkSplitter, ThinkTags
 from langchain_hf_vlm._media.refs import json_bytes
@@ -361,3 +361,21 @@ def test_which_turns_send_reasoning_back() -> None:
     assert fields(ReasoningBack("reasoning", "never")) == [None] * 4
     assert fields(ReasoningBack(None, "always")) == [None] * 4
     assert fields(None) == [None] * 4
+
+
+@given(text=PIECES, field=st.sampled_from([None, "", "thought"]))
+@example(text=" \n<think>plan</think> Red.", field=None)
+@example(text="<thin", field=None)
+@example(text="  ", field=None)
+@example(text="</think>Red.", field=None)
+@pytest.mark.parametrize("mode", MODES)
+def test_a_whole_answer_splits_as_the_splitter_does(
+    mode: ThinkTags, text: str, field: str | None
+) -> None:
+    """A whole answer with nothing to split skips the splitter: the same result either way."""
+    if field is None:
+        expected: tuple[str | None, str] = split_whole(text, mode)
+        expected = (expected[0] or None, expected[1])
+    else:
+        expected = (field, text)
+    assert _split_reasoning(text, field, mode) == expected

@@ -3,6 +3,7 @@ whole and streamed; bad counts dropped, the answer kept."""
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from langchain_core.messages import AIMessage
 
 from langchain_hf_vlm._answers.answer import chat_result
 from langchain_hf_vlm._answers.chunks import StreamAssembler
+from langchain_hf_vlm._answers.usage import read_usage
 from tests.support.wire_answers import RID, chunk, stream
 
 
@@ -120,3 +122,55 @@ def test_usage_of_a_stream(usage: dict[str, Any] | None, expected: Any) -> None:
     assert isinstance(message, AIMessage)
     assert message.usage_metadata == expected
     assert "usage_error" not in message.response_metadata
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        {"prompt_tokens": 10, "completion_tokens": 3, "total_tokens": 13},
+        {"prompt_tokens": 10, "completion_tokens": 3, "total_tokens": 0},
+        {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        {"prompt_tokens": 2**63 - 1, "completion_tokens": 0, "total_tokens": 2**63 - 1},
+        {"prompt_tokens": 2**63, "completion_tokens": 0, "total_tokens": 1},
+        {"prompt_tokens": 10, "completion_tokens": -3, "total_tokens": 7},
+        {"prompt_tokens": True, "completion_tokens": 3, "total_tokens": 4},
+        {"prompt_tokens": 10.0, "completion_tokens": 3, "total_tokens": 13},
+        {"prompt_tokens": 10, "completion_tokens": 3},
+        {"prompt_tokens": 10, "completion_tokens": 3, "total_tokens": 13, "extra": 1},
+        {
+            "prompt_tokens": 10,
+            "completion_tokens": 3,
+            "total_tokens": 13,
+            "prompt_tokens_details": None,
+        },
+        {
+            "prompt_tokens": 10,
+            "completion_tokens": 3,
+            "total_tokens": 13,
+            "prompt_tokens_details": {},
+        },
+        {
+            "prompt_tokens": 10,
+            "completion_tokens": 3,
+            "total_tokens": 13,
+            "prompt_tokens_details": {"cached_tokens": 4},
+            "completion_tokens_details": {"reasoning_tokens": 2},
+        },
+        {
+            "prompt_tokens": 10,
+            "completion_tokens": 3,
+            "total_tokens": 13,
+            "prompt_tokens_details": {"cached_tokens": 4},
+        },
+        {
+            "prompt_tokens": 10,
+            "completion_tokens": 3,
+            "total_tokens": 13,
+            "completion_tokens_details": {"reasoning_tokens": 2},
+        },
+    ],
+)
+def test_the_usual_usage_reads_as_any_mapping_does(usage: dict[str, Any]) -> None:
+    """A plain dict of three counts takes a short path; any other mapping the general one:
+    both read the same."""
+    assert read_usage(usage) == read_usage(MappingProxyType(usage))
