@@ -332,11 +332,19 @@ class ImagePipeline:
             for ref in largest
         )
         images_note = f"; the largest images: {named}" if named else ""
+        high = [str(ref.number) for ref in largest if ref.detail == "high"]
+        if high:
+            which = f"Image {high[0]}" if len(high) == 1 else f"Images {', '.join(high)}"
+            images_note += (
+                f'. {which} asked for detail="high" (the model\'s largest size): lower it '
+                "there first"
+            )
         raise InvalidContentError(
             f"the request body would be about {megabytes(total)}, over the limit of "
             f"{megabytes(limit)} (max_request_bytes){images_note}. Lower image_max_pixels or "
-            "image_max_side, send fewer images, or raise max_request_bytes if the server takes "
-            "larger bodies (TGI: --payload-limit)"
+            'image_max_side, give images detail="low" (one 512 px view each), send fewer '
+            "images, or raise max_request_bytes if the server takes larger bodies (TGI: "
+            "--payload-limit)"
         )
 
 

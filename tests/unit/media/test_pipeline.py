@@ -239,6 +239,21 @@ def test_request_over_the_limit_names_the_largest_images() -> None:
     assert message.index("image 2") < message.index("image 3") < message.index("image 1")
     assert f"image 2 ({large_size / 1e6:.2f} MB) in message 0, content block 2" in message
     assert "image_max_pixels" in message
+    assert 'give images detail="low"' in message
+    assert 'detail="high"' not in message
+
+
+def test_request_over_the_limit_names_an_image_sent_at_detail_high() -> None:
+    settings = ImageSettings(max_side=None, max_pixels=None, max_request_bytes=100_000)
+    large = data_uri("image/png", encode(photo((300, 200)), "PNG"))
+    small = data_uri("image/png", png((10, 10)))
+    blocks = [
+        {"type": "image_url", "image_url": {"url": small}},
+        {"type": "image_url", "image_url": {"url": large, "detail": "high"}},
+    ]
+    with pytest.raises(InvalidContentError) as caught:
+        prepared(*blocks, settings=settings)
+    assert 'Image 2 asked for detail="high"' in str(caught.value)
 
 
 def test_request_within_the_limit_or_without_one_passes() -> None:
