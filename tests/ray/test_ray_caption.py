@@ -151,19 +151,22 @@ def test_a_killed_run_restarted_sends_only_the_missing_requests(
 ) -> None:
     paths = _images(tmp_path / "images", 200)
     out = tmp_path / "out"
-    with HoldingServer(answer_first=150) as server:
-        run = _run_example(server, ray_address, tmp_path / "images", out)
+    with HoldingServer(answer_first=150) as first:
+        run = _run_example(first, ray_address, tmp_path / "images", out)
         try:
             _wait_for(lambda: answered_ids(out), "a first output file")
         finally:
             os.killpg(run.pid, signal.SIGKILL)
             run.communicate(timeout=60)
         _wait_for(_no_live_answerers, "the killed job's actors to stop")
-        server.release()
-        done_before = answered_ids(out)
-        assert 0 < len(done_before) <= 150
+        first.release()
+    done_before = answered_ids(out)
+    assert 0 < len(done_before) <= 150
 
-        server.reset()
+    # The rerun gets a server of its own: a request of the killed job still in a socket buffer
+    # (one reached the old server after its log was cleared, in CI) cannot be counted as the
+    # rerun's.
+    with ChatServer("vllm") as server:
         rerun = _run_example(server, ray_address, tmp_path / "images", out)
         stdout, stderr = rerun.communicate(timeout=800)
         assert rerun.returncode == 0, stderr[-3000:]
