@@ -326,26 +326,29 @@ class ImagePipeline:
         if total <= limit:
             return
         largest = sorted(wire.images, key=lambda ref: -len(ref.sent_url))[:3]
-        named = ", ".join(
-            f"image {ref.number} ({megabytes(len(ref.sent_url))}) in message "
-            f"{ref.message_index}, content block {ref.block_index}"
-            for ref in largest
-        )
+        named = ", ".join(_named(ref) for ref in largest)
         images_note = f"; the largest images: {named}" if named else ""
-        high = [str(ref.number) for ref in largest if ref.detail == "high"]
-        if high:
-            which = f"Image {high[0]}" if len(high) == 1 else f"Images {', '.join(high)}"
-            images_note += (
-                f'. {which} asked for detail="high" (the model\'s largest size): lower it '
-                "there first"
-            )
+        low = self.settings.low
+        smaller = (
+            f'give images detail="low" (within {low.max_side} px a side), '
+            if low is not None and low.max_side is not None
+            else ""
+        )
         raise InvalidContentError(
             f"the request body would be about {megabytes(total)}, over the limit of "
             f"{megabytes(limit)} (max_request_bytes){images_note}. Lower image_max_pixels or "
-            'image_max_side, give images detail="low" (one 512 px view each), send fewer '
-            "images, or raise max_request_bytes if the server takes larger bodies (TGI: "
-            "--payload-limit)"
+            f"image_max_side, {smaller}send fewer images, or raise max_request_bytes if the "
+            "server takes larger bodies (TGI: --payload-limit)"
         )
+
+
+def _named(ref: ImageRef) -> str:
+    """One image as the size guard names it: its number, size sent, detail, and place."""
+    detail = ', detail="high"' if ref.detail == "high" else ""
+    return (
+        f"image {ref.number} ({megabytes(len(ref.sent_url))}{detail}) in message "
+        f"{ref.message_index}, content block {ref.block_index}"
+    )
 
 
 async def _all_or_none(downloads: list[Coroutine[Any, Any, bytes]]) -> list[bytes]:

@@ -163,9 +163,9 @@ def test_a_killed_run_restarted_sends_only_the_missing_requests(
     done_before = answered_ids(out)
     assert 0 < len(done_before) <= 150
 
-    # The rerun gets a server of its own: a request of the killed job still in a socket buffer
-    # (one reached the old server after its log was cleared, in CI) cannot be counted as the
-    # rerun's.
+    # The rerun gets a server of its own, so that a request of the killed job still in a socket
+    # buffer cannot be counted as the rerun's (CI once counted one request more than were
+    # missing: most likely one the old server read after its log was cleared).
     with ChatServer("vllm") as server:
         rerun = _run_example(server, ray_address, tmp_path / "images", out)
         stdout, stderr = rerun.communicate(timeout=800)

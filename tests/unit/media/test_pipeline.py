@@ -228,7 +228,8 @@ def test_max_input_pixels_applies_to_formats_read_by_pillow_only() -> None:
 
 
 def test_request_over_the_limit_names_the_largest_images() -> None:
-    settings = ImageSettings(max_side=None, max_pixels=None, max_request_bytes=100_000)
+    low = Budget(max_pixels=512 * 512, max_side=512)
+    settings = ImageSettings(max_side=None, max_pixels=None, max_request_bytes=100_000, low=low)
     small, large, medium = png((10, 10)), encode(photo((300, 200)), "PNG"), png((200, 200))
     with pytest.raises(InvalidContentError) as caught:
         prepared(image_block(small), image_block(large), image_block(medium), settings=settings)
@@ -239,7 +240,7 @@ def test_request_over_the_limit_names_the_largest_images() -> None:
     assert message.index("image 2") < message.index("image 3") < message.index("image 1")
     assert f"image 2 ({large_size / 1e6:.2f} MB) in message 0, content block 2" in message
     assert "image_max_pixels" in message
-    assert 'give images detail="low"' in message
+    assert 'give images detail="low" (within 512 px a side)' in message
     assert 'detail="high"' not in message
 
 
@@ -253,7 +254,11 @@ def test_request_over_the_limit_names_an_image_sent_at_detail_high() -> None:
     ]
     with pytest.raises(InvalidContentError) as caught:
         prepared(*blocks, settings=settings)
-    assert 'Image 2 asked for detail="high"' in str(caught.value)
+    message = str(caught.value)
+    named = f'image 2 ({len(large) / 1e6:.2f} MB, detail="high") in message 0, content block 2'
+    assert named in message
+    # Without a low budget, detail="low" would change nothing: it is not offered.
+    assert 'detail="low"' not in message
 
 
 def test_request_within_the_limit_or_without_one_passes() -> None:
